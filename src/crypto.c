@@ -1,0 +1,123 @@
+/* crypto: see crypto.h. */
+#include "crypto.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "util.h"
+
+/* NocoBase's PasswordField: length 64, randomBytesSize 8, hence a 24-byte
+ * key; node's default scrypt cost. */
+#define SALT_BYTES 8
+#define SALT_HEX (2 * SALT_BYTES)
+#define KEY_BYTES (CRYPTO_PASSWORD_LEN / 2 - SALT_BYTES)
+#define SCRYPT_N 16384
+#define SCRYPT_R 8
+#define SCRYPT_P 1
+/* scrypt needs 128*r*(N+2) + 128*r*p bytes, just over 16 MiB; OpenSSL's
+ * default cap is 32 MiB, but say so rather than rely on it. */
+#define SCRYPT_MAXMEM (32u * 1024 * 1024)
+
+void crypto_random(void *buf, size_t n)
+{
+	unsigned char *p = buf;
+	while (n > 0) {
+		int chunk = n > INT_MAX ? INT_MAX : (int)n;
+		if (RAND_bytes(p, chunk) != 1) {
+			fputs("flowcgi: RAND_bytes failed\n", stderr);
+			abort();
+		}
+		p += chunk;
+		n -= (size_t)chunk;
+	}
+}
+
+bool crypto_equal(const void *a, const void *b, size_t n)
+{
+	return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+void crypto_sha256_hex(const void *p, size_t n, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	if (EVP_Digest(p, n, md, &len, EVP_sha256(), NULL) != 1 || len != 32) {
+		fputs("flowcgi: SHA-256 failed\n", stderr);
+		abort();
+	}
+	util_hex(md, 32, out);
+}
+
+void crypto_new_secret(char out[65])
+{
+	unsigned char r[32];
+	crypto_random(r, sizeof(r));
+	util_hex(r, sizeof(r), out);
+	OPENSSL_cleanse(r, sizeof(r));
+}
+
+/* The salt is used as text: its 16 ASCII characters are the scrypt salt. */
+static int derive_hex(const char *password, const char *salt,
+		      char out[2 * KEY_BYTES + 1])
+{
+	unsigned char key[KEY_BYTES];
+	if (EVP_PBE_scrypt(password, strlen(password),
+			   (const unsigned char *)salt, SALT_HEX, SCRYPT_N,
+			   SCRYPT_R, SCRYPT_P, SCRYPT_MAXMEM, key,
+			   sizeof(key)) != 1)
+		return -1;
+	util_hex(key, sizeof(key), out);
+	OPENSSL_cleanse(key, sizeof(key));
+	return 0;
+}
+
+int crypto_password_hash(const char *password, char out[65])
+{
+	unsigned char salt[SALT_BYTES];
+	char salt_hex[SALT_HEX + 1];
+	char key_hex[2 * KEY_BYTES + 1];
+
+	out[0] = 0;
+	if (!password)
+		return -1;
+	crypto_random(salt, sizeof(salt));
+	util_hex(salt, sizeof(salt), salt_hex);
+	if (derive_hex(password, salt_hex, key_hex) != 0)
+		return -1;
+	memcpy(out, salt_hex, SALT_HEX);
+	memcpy(out + SALT_HEX, key_hex, sizeof(key_hex));
+	OPENSSL_cleanse(key_hex, sizeof(key_hex));
+	return 0;
+}
+
+static bool is_hex(char c, bool lower_only)
+{
+	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))
+		return true;
+	return !lower_only && c >= 'A' && c <= 'F';
+}
+
+bool crypto_password_verify(const char *password, const char *stored)
+{
+	char key_hex[2 * KEY_BYTES + 1];
+	bool ok;
+
+	if (!password || !stored || strlen(stored) != CRYPTO_PASSWORD_LEN)
+		return false;
+	/* node compares hex strings, so an upper-case key never matches
+	 * there; the salt is taken as given. */
+	for (int i = 0; i < CRYPTO_PASSWORD_LEN; i++)
+		if (!is_hex(stored[i], i >= SALT_HEX))
+			return false;
+	if (derive_hex(password, stored, key_hex) != 0)
+		return false;
+	ok = crypto_equal(key_hex, stored + SALT_HEX, 2 * KEY_BYTES);
+	OPENSSL_cleanse(key_hex, sizeof(key_hex));
+	return ok;
+}

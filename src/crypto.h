@@ -1,0 +1,35 @@
+/*
+ * crypto: the few primitives flowcgi needs, all from OpenSSL's libcrypto.
+ *
+ * Passwords are stored as NocoBase stores them (reference §8.1): 16 hex
+ * characters of salt (8 random bytes), then the hex of
+ * scrypt(password, salt, N=16384, r=8, p=1, 24 bytes), where the salt given
+ * to scrypt is the 16-character hex string itself, not its bytes.  A hash
+ * made by NocoBase verifies here and the other way round.
+ */
+#ifndef FLOWCGI_CRYPTO_H
+#define FLOWCGI_CRYPTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Length of a stored password hash (without the NUL). */
+#define CRYPTO_PASSWORD_LEN 64
+
+/* n random bytes from OpenSSL's CSPRNG; aborts on failure. */
+void crypto_random(void *buf, size_t n);
+/* Constant-time equality of n bytes. */
+bool crypto_equal(const void *a, const void *b, size_t n);
+/* Lower-case hex SHA-256 of n bytes. */
+void crypto_sha256_hex(const void *p, size_t n, char out[65]);
+/* 64 hex chars from 32 random bytes: the generated app secret. */
+void crypto_new_secret(char out[65]);
+/* Hash password (UTF-8, NUL-terminated) into out in the format above.
+ * Returns 0, or -1 when scrypt fails (out is then ""). */
+int crypto_password_hash(const char *password, char out[65]);
+/* True when password matches stored.  The derived key is compared in
+ * constant time; a stored value that is not 64 hex characters (the key
+ * part lower-case, as node writes it) is false. */
+bool crypto_password_verify(const char *password, const char *stored);
+
+#endif
