@@ -1,1 +1,42 @@
-int main(void) { return 0; }
+/*
+ * flowcgi: a NocoBase-compatible workflow trigger server as one FastCGI
+ * (or CGI) program.  With arguments it is the command-line tool; started
+ * by a web server it serves.  A web server may pass a query string as
+ * argv, so whenever the CGI variables are present it serves and never
+ * runs a command.
+ */
+#include <fcgiapp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "app.h"
+#include "cli.h"
+#include "serve.h"
+#include "wf_http.h"
+
+int main(int argc, char **argv)
+{
+	bool cgi_env = getenv("GATEWAY_INTERFACE") || getenv("REQUEST_METHOD");
+	struct app_config cfg;
+	struct app a;
+	int rc;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (argc > 1 && !cgi_env)
+		return cli_run(argc, argv);
+	if (FCGX_IsCGI() && !cgi_env) {
+		fputs("flowcgi: not started by a web server; try "
+		      "'flowcgi.fcgi help'\n",
+		      stderr);
+		return 2;
+	}
+	wf_http_global_init();
+	app_config_load(&cfg, NULL);
+	app_open(&a, &cfg);
+	rc = FCGX_IsCGI() ? serve_cgi(&a) : serve_fcgi(&a);
+	app_close(&a);
+	wf_http_global_cleanup();
+	return rc;
+}

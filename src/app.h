@@ -1,0 +1,54 @@
+/*
+ * app: the state one process keeps across requests: the store, the schema
+ * (rebuilt when the database's schema counter moves), the compiled
+ * workflows (likewise, by the workflow counter), and the configuration
+ * read once from the environment at start.
+ */
+#ifndef FLOWCGI_APP_H
+#define FLOWCGI_APP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "schema.h"
+#include "store.h"
+
+struct wf_cache;
+
+struct app_config {
+	char *db_path;
+	long long max_body;     /* FLOWCGI_MAX_BODY */
+	long long loop_limit;   /* FLOWCGI_LOOP_LIMIT */
+	long long step_limit;   /* FLOWCGI_STEP_LIMIT */
+	long long sync_timeout; /* FLOWCGI_SYNC_TIMEOUT_MS */
+};
+
+struct app {
+	struct app_config cfg;
+	struct store *st;         /* NULL or not initialised: see db_err */
+	int db_err;               /* 0, or APP_EDB_UNINIT */
+	char db_msg[512];
+	struct schema *schema;
+	int64_t wf_version;
+	struct wf_cache *wf;
+	char *app_key;            /* token signing key bytes */
+	size_t app_key_len;
+	char worker[64];          /* "pid:starttime": who claims executions */
+};
+
+/* Default database path when neither --db nor FLOWCGI_DB is given. */
+#define APP_DEFAULT_DB "/var/lib/flowcgi/flowcgi.db"
+
+/* Read the environment; db_path (from --db) wins over FLOWCGI_DB. */
+void app_config_load(struct app_config *cfg, const char *db_path);
+/* Open the database for serving.  A missing or uninitialised database is
+ * not fatal: db_err says so and every request answers 503. */
+void app_open(struct app *a, const struct app_config *cfg);
+void app_close(struct app *a);
+/* Called at the start of each request: (re)open a database that was not
+ * ready, and rebuild the schema when another process changed it. */
+int app_refresh(struct app *a);
+/* Rebuild the schema now (after this process changed it). */
+int app_reload_schema(struct app *a);
+
+#endif

@@ -1,0 +1,426 @@
+/*
+ * cli: the command line (contract §2).  Results go to stdout, errors to
+ * stderr; exit 0 on success.  Commands work through the same records
+ * layer as the API, so a user made here is a user made by users:create.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "auth.h"
+#include "crypto.h"
+#include "err.h"
+#include "jsonx.h"
+#include "records.h"
+#include "store.h"
+#include "util.h"
+#include "wf_engine.h"
+
+#ifndef FLOWCGI_VERSION
+#define FLOWCGI_VERSION "0.1.0"
+#endif
+
+struct opts {
+	const char *db;
+	const char *password, *email, *username, *user, *expires;
+	const char *roles[16];
+	int nroles;
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: flowcgi.fcgi <command> [options]\n"
+	      "\n"
+	      "Started by a web server (FastCGI or CGI) it serves the API.\n"
+	      "Commands:\n"
+	      "  init [--db FILE] [--root-password P] [--root-email E]\n"
+	      "       [--root-username U]       create or migrate a database\n"
+	      "  user add --username U --email E --password P [--role R]...\n"
+	      "                                 add a user (first role default)\n"
+	      "  token --user U|E [--role R] [--expires 30d|never]\n"
+	      "                                 print an API-key token\n"
+	      "  run-queue [--db FILE]          run queued asynchronous work\n"
+	      "  help                           this text\n"
+	      "  --version                      print the version\n"
+	      "\n"
+	      "The database is --db FILE, else $FLOWCGI_DB, else " APP_DEFAULT_DB
+	      ".\n",
+	      f);
+}
+
+static int parse_opts(int argc, char **argv, int from, struct opts *o)
+{
+	for (int i = from; i < argc; i++) {
+		const char *k = argv[i];
+		const char **slot = NULL;
+		if (!strcmp(k, "--db"))
+			slot = &o->db;
+		else if (!strcmp(k, "--root-password") || !strcmp(k, "--password"))
+			slot = &o->password;
+		else if (!strcmp(k, "--root-email") || !strcmp(k, "--email"))
+			slot = &o->email;
+		else if (!strcmp(k, "--root-username") || !strcmp(k, "--username"))
+			slot = &o->username;
+		else if (!strcmp(k, "--user"))
+			slot = &o->user;
+		else if (!strcmp(k, "--expires"))
+			slot = &o->expires;
+		else if (!strcmp(k, "--role")) {
+			if (i + 1 >= argc || o->nroles == 16)
+				goto bad;
+			o->roles[o->nroles++] = argv[++i];
+			continue;
+		} else {
+			fprintf(stderr, "flowcgi: unknown option %s\n", k);
+			return -1;
+		}
+		if (i + 1 >= argc)
+			goto bad;
+		*slot = argv[++i];
+	}
+	return 0;
+bad:
+	fprintf(stderr, "flowcgi: option %s needs a value\n", argv[argc - 1]);
+	return -1;
+}
+
+/* Open the database for a command; create: for init only. */
+static int open_app(struct app *a, const char *db, bool create)
+{
+	struct app_config cfg;
+	int rc;
+	app_config_load(&cfg, db);
+	if (create) {
+		struct store *st = NULL;
+		rc = store_open(cfg.db_path, true, &st);
+		if (!rc)
+			rc = store_migrate(st);
+		if (rc) {
+			fprintf(stderr, "flowcgi: %s: %s\n", cfg.db_path,
+				st ? store_errmsg(st) : "cannot open");
+			store_close(st);
+			free(cfg.db_path);
+			return 1;
+		}
+		store_close(st);
+	}
+	app_open(a, &cfg);
+	if (a->db_err || app_refresh(a)) {
+		fprintf(stderr, "flowcgi: %s\n", a->db_msg);
+		app_close(a);
+		return 1;
+	}
+	return 0;
+}
+
+static json_object *find(struct app *a, const char *coll, const char *k,
+			 const char *v)
+{
+	struct rctx x = {.app = a};
+	json_object *f = json_object_new_object(), *row = NULL;
+	json_object_object_add(f, k, json_object_new_string(v));
+	struct rec_query q = {.filter = f};
+	rec_get(&x, schema_coll(a->schema, coll), &q, &row);
+	json_object_put(f);
+	return row;
+}
+
+static int ensure(struct app *a, const char *coll, const char *k,
+		  const char *v, const char *json)
+{
+	struct rctx x = {.app = a};
+	json_object *row = find(a, coll, k, v), *vals, *out = NULL;
+	int rc = 0;
+	if (row) {
+		json_object_put(row);
+		return 0;
+	}
+	vals = json_tokener_parse(json);
+	rc = rec_create(&x, schema_coll(a->schema, coll), vals, NULL, &out);
+	if (rc)
+		fprintf(stderr, "flowcgi: creating %s %s: %s\n", coll, v,
+			x.reason);
+	json_object_put(vals);
+	json_object_put(out);
+	return rc;
+}
+
+static int add_user(struct app *a, const char *username, const char *email,
+		    const char *password, const char **roles, int nroles,
+		    const char *nickname)
+{
+	struct rctx x = {.app = a};
+	json_object *v = json_object_new_object(), *rl = json_object_new_array(),
+		    *out = NULL;
+	int rc;
+
+	if (username)
+		json_object_object_add(v, "username", json_object_new_string(username));
+	if (email)
+		json_object_object_add(v, "email", json_object_new_string(email));
+	json_object_object_add(v, "nickname",
+			       json_object_new_string(nickname ? nickname
+							       : username ? username
+									  : email));
+	json_object_object_add(v, "password", json_object_new_string(password));
+	for (int i = 0; i < nroles; i++) {
+		json_object *role = find(a, "roles", "name", roles[i]);
+		if (!role) {
+			fprintf(stderr, "flowcgi: role %s does not exist\n", roles[i]);
+			json_object_put(v);
+			json_object_put(rl);
+			return 1;
+		}
+		json_object_put(role);
+		json_object_array_add(rl, json_object_new_string(roles[i]));
+	}
+	json_object_object_add(v, "roles", rl);
+	rc = rec_create(&x, schema_coll(a->schema, "users"), v, NULL, &out);
+	if (!rc && nroles) {
+		json_object *f = json_object_new_object(), *d = json_object_new_object(),
+			    *o2 = NULL;
+		json_object_object_add(f, "userId",
+				       jsonx_ref(jsonx_get(out, "id")));
+		json_object_object_add(f, "roleName", json_object_new_string(roles[0]));
+		json_object_object_add(d, "default", json_object_new_boolean(1));
+		rc = rec_update(&x, schema_coll(a->schema, "rolesUsers"), f, d, &o2);
+		json_object_put(f);
+		json_object_put(d);
+		json_object_put(o2);
+	}
+	if (rc)
+		fprintf(stderr, "flowcgi: adding user: %s\n", x.reason);
+	else
+		printf("user %s (id %lld) added\n", username ? username : email,
+		       (long long)json_object_get_int64(jsonx_get(out, "id")));
+	json_object_put(v);
+	json_object_put(out);
+	return rc ? 1 : 0;
+}
+
+static int cmd_init(struct opts *o)
+{
+	struct app a;
+	char *secret = NULL;
+	const char *username = o->username ? o->username : "nocobase";
+	const char *email = o->email ? o->email : "admin@nocobase.com";
+	int rc;
+
+	if (open_app(&a, o->db, true))
+		return 1;
+	if ((rc = store_begin(a.st, true)))
+		goto out;
+	if (!(rc = store_meta_get(a.st, "app_secret", &secret)) && !secret) {
+		char s[65];
+		crypto_new_secret(s);
+		rc = store_meta_set(a.st, "app_secret", s);
+	}
+	free(secret);
+	rc = rc ? rc
+		: ensure(&a, "roles", "name", "root",
+			 "{\"name\":\"root\",\"title\":\"{{t(\\\"Root\\\")}}\","
+			 "\"hidden\":true,\"snippets\":[\"pm\",\"pm.*\",\"ui.*\"]}");
+	rc = rc ? rc
+		: ensure(&a, "roles", "name", "admin",
+			 "{\"name\":\"admin\",\"title\":\"{{t(\\\"Admin\\\")}}\","
+			 "\"strategy\":{\"actions\":[\"create\",\"view\","
+			 "\"update\",\"destroy\"]},\"allowConfigure\":true,"
+			 "\"allowNewMenu\":true,"
+			 "\"snippets\":[\"pm\",\"pm.*\",\"ui.*\"]}");
+	rc = rc ? rc
+		: ensure(&a, "roles", "name", "member",
+			 "{\"name\":\"member\",\"title\":\"{{t(\\\"Member\\\")}}\","
+			 "\"strategy\":{\"actions\":[\"view:own\"]},"
+			 "\"default\":true,\"allowNewMenu\":true,"
+			 "\"snippets\":[\"!pm\",\"!pm.*\",\"!ui.*\"]}");
+	rc = rc ? rc
+		: ensure(&a, "dataSourcesRolesResourcesScopes", "key", "all",
+			 "{\"key\":\"all\",\"name\":\"{{t(\\\"All records\\\")}}\","
+			 "\"scope\":{}}");
+	rc = rc ? rc
+		: ensure(&a, "dataSourcesRolesResourcesScopes", "key", "own",
+			 "{\"key\":\"own\",\"name\":\"{{t(\\\"Own records\\\")}}\","
+			 "\"scope\":{\"createdById\":"
+			 "\"{{ ctx.state.currentUser.id }}\"}}");
+	if (rc)
+		goto out;
+	json_object *root = find(&a, "users", "username", username);
+	if (!root)
+		root = find(&a, "users", "email", email);
+	if (!root) {
+		const char *roles[] = {"root", "admin", "member"};
+		const char *pw = o->password;
+		if (!pw) {
+			pw = "admin123";
+			fprintf(stderr,
+				"\n*** WARNING: the root user %s has the default "
+				"password \"admin123\".\n*** Change it, or run "
+				"init with --root-password.\n\n",
+				email);
+		}
+		rc = add_user(&a, username, email, pw, roles, 3, "Super Admin");
+	} else {
+		json_object_put(root);
+	}
+	if (!rc)
+		rc = store_commit(a.st);
+out:
+	if (rc) {
+		store_rollback(a.st);
+		fprintf(stderr, "flowcgi: init failed: %s\n", store_errmsg(a.st));
+	} else {
+		printf("database %s is ready\n", a.cfg.db_path);
+	}
+	app_close(&a);
+	return rc ? 1 : 0;
+}
+
+static int cmd_user_add(struct opts *o)
+{
+	struct app a;
+	int rc;
+	if (!o->password || (!o->username && !o->email)) {
+		fputs("flowcgi: user add needs --username or --email, and "
+		      "--password\n",
+		      stderr);
+		return 2;
+	}
+	if (open_app(&a, o->db, false))
+		return 1;
+	const char *dflt[] = {"member"};
+	if ((rc = store_begin(a.st, true)) == 0) {
+		rc = add_user(&a, o->username, o->email, o->password,
+			      o->nroles ? o->roles : dflt, o->nroles ? o->nroles : 1,
+			      NULL);
+		if (rc)
+			store_rollback(a.st);
+		else
+			rc = store_commit(a.st);
+	}
+	app_close(&a);
+	return rc ? 1 : 0;
+}
+
+static int cmd_token(struct opts *o)
+{
+	struct app a;
+	json_object *user = NULL, *roles = NULL;
+	int rc = 1;
+
+	if (!o->user) {
+		fputs("flowcgi: token needs --user USERNAME|EMAIL\n", stderr);
+		return 2;
+	}
+	if (open_app(&a, o->db, false))
+		return 1;
+	user = find(&a, "users", "username", o->user);
+	if (!user)
+		user = find(&a, "users", "email", o->user);
+	if (!user) {
+		fprintf(stderr, "flowcgi: no user %s\n", o->user);
+		goto out;
+	}
+	int64_t uid = json_object_get_int64(jsonx_get(user, "id"));
+	roles = auth_user_roles(&a, uid);
+	const char *role = o->nroles ? o->roles[0] : NULL;
+	bool held = false;
+	for (size_t i = 0; i < json_object_array_length(roles); i++) {
+		const char *n = json_object_get_string(
+			json_object_array_get_idx(roles, i));
+		if (!role)
+			role = n;
+		held |= !strcmp(n, role);
+	}
+	if (!role || !held) {
+		fprintf(stderr, "flowcgi: user %s does not hold role %s\n",
+			o->user, role ? role : "(none)");
+		goto out;
+	}
+	const char *exp = o->expires ? o->expires : "never";
+	int64_t ms = auth_parse_duration(exp);
+	if (ms <= 0) {
+		fprintf(stderr, "flowcgi: --expires takes 30d, 12h, never, ...\n");
+		goto out;
+	}
+	char *tok = auth_issue_api_key(&a, uid, role, ms);
+	struct rctx x = {.app = &a, .user_id = uid};
+	json_object *v = json_object_new_object(), *rec = NULL;
+	json_object_object_add(v, "name", json_object_new_string("cli"));
+	json_object_object_add(v, "roleName", json_object_new_string(role));
+	json_object_object_add(v, "expiresIn", json_object_new_string(exp));
+	json_object_object_add(v, "token", json_object_new_string(tok));
+	rc = store_begin(a.st, true);
+	if (!rc)
+		rc = rec_create(&x, schema_coll(a.schema, "apiKeys"), v, NULL, &rec);
+	if (!rc)
+		rc = store_commit(a.st);
+	else
+		store_rollback(a.st);
+	if (!rc)
+		printf("%s\n", tok);
+	else
+		fprintf(stderr, "flowcgi: %s\n", x.reason);
+	free(tok);
+	json_object_put(v);
+	json_object_put(rec);
+out:
+	json_object_put(user);
+	json_object_put(roles);
+	app_close(&a);
+	return rc ? 1 : 0;
+}
+
+static int cmd_run_queue(struct opts *o)
+{
+	struct app a;
+	int n = 0, rc;
+	if (open_app(&a, o->db, false))
+		return 1;
+	wf_engine_recover(&a);
+	rc = wf_engine_run_queue(&a, &n);
+	printf("%d queued execution(s) run\n", n);
+	app_close(&a);
+	return rc ? 1 : 0;
+}
+
+int cli_run(int argc, char **argv)
+{
+	struct opts o = {0};
+	const char *cmd = argv[1];
+	int from = 2;
+
+	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+		printf("flowcgi %s\n", FLOWCGI_VERSION);
+		return 0;
+	}
+	if (!strcmp(cmd, "user")) {
+		if (argc < 3 || strcmp(argv[2], "add")) {
+			fputs("flowcgi: usage: user add --username U --email E "
+			      "--password P [--role R]...\n",
+			      stderr);
+			return 2;
+		}
+		cmd = "user add";
+		from = 3;
+	}
+	if (parse_opts(argc, argv, from, &o))
+		return 2;
+	if (!strcmp(cmd, "init"))
+		return cmd_init(&o);
+	if (!strcmp(cmd, "user add"))
+		return cmd_user_add(&o);
+	if (!strcmp(cmd, "token"))
+		return cmd_token(&o);
+	if (!strcmp(cmd, "run-queue"))
+		return cmd_run_queue(&o);
+	fprintf(stderr, "flowcgi: unknown command %s\n\n", cmd);
+	usage(stderr);
+	return 2;
+}

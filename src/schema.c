@@ -1,0 +1,572 @@
+/* schema: see schema.h. */
+#include "schema.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonx.h"
+#include "util.h"
+
+static const struct {
+	const char *name;
+	enum ftype type;
+} ftypes[] = {
+	{"string", FT_STRING},     {"text", FT_TEXT},
+	{"integer", FT_INTEGER},   {"bigInt", FT_BIGINT},
+	{"float", FT_FLOAT},       {"double", FT_DOUBLE},
+	{"decimal", FT_DECIMAL},   {"boolean", FT_BOOLEAN},
+	{"date", FT_DATE},         {"json", FT_JSON},
+	{"password", FT_PASSWORD}, {"belongsTo", FT_BELONGS_TO},
+	{"hasOne", FT_HAS_ONE},    {"hasMany", FT_HAS_MANY},
+	{"belongsToMany", FT_BELONGS_TO_MANY},
+	/* NocoBase spellings that map onto the same storage */
+	{"uid", FT_STRING},        {"uuid", FT_STRING},
+	{"nanoid", FT_STRING},     {"sort", FT_INTEGER},
+	{"jsonb", FT_JSON},        {"array", FT_JSON},
+	{"datetime", FT_DATE},     {"datetimeTz", FT_DATE},
+	{"real", FT_DOUBLE},
+};
+
+const char *ftype_name(enum ftype t)
+{
+	for (size_t i = 0; i < sizeof(ftypes) / sizeof(ftypes[0]); i++)
+		if (ftypes[i].type == t)
+			return ftypes[i].name;
+	return "?";
+}
+
+static int ftype_parse(const char *s, enum ftype *t)
+{
+	for (size_t i = 0; s && i < sizeof(ftypes) / sizeof(ftypes[0]); i++)
+		if (!strcmp(ftypes[i].name, s)) {
+			*t = ftypes[i].type;
+			return 0;
+		}
+	return -1;
+}
+
+bool ftype_is_assoc(enum ftype t)
+{
+	return t == FT_BELONGS_TO || t == FT_HAS_ONE || t == FT_HAS_MANY ||
+	       t == FT_BELONGS_TO_MANY;
+}
+
+bool ftype_is_to_many(enum ftype t)
+{
+	return t == FT_HAS_MANY || t == FT_BELONGS_TO_MANY;
+}
+
+bool field_has_column(const struct field *f)
+{
+	return !ftype_is_assoc(f->type);
+}
+
+/* posts -> post, categories -> category: NocoBase's default key names. */
+static void singular(const char *s, char *out, size_t n)
+{
+	size_t len = strlen(s);
+	snprintf(out, n, "%s", s);
+	if (len > 3 && !strcmp(s + len - 3, "ies")) {
+		snprintf(out + len - 3, n - (len - 3), "y");
+	} else if (len > 4 && (!strcmp(s + len - 4, "ches") ||
+			       !strcmp(s + len - 4, "shes") ||
+			       !strcmp(s + len - 4, "sses"))) {
+		out[len - 2] = 0;
+	} else if (len > 3 && (!strcmp(s + len - 3, "xes") ||
+			       !strcmp(s + len - 3, "zes"))) {
+		out[len - 2] = 0;
+	} else if (len > 1 && s[len - 1] == 's' && s[len - 2] != 's') {
+		out[len - 1] = 0;
+	}
+}
+
+static char *xstrdup(const char *s)
+{
+	char *p = s ? strdup(s) : NULL;
+	if (s && !p)
+		abort();
+	return p;
+}
+
+static void field_free(struct field *f)
+{
+	free(f->name);
+	free(f->target);
+	free(f->foreign_key);
+	free(f->source_key);
+	free(f->target_key);
+	free(f->through);
+	free(f->other_key);
+	json_object_put(f->dflt);
+}
+
+static void coll_free(struct coll *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < c->nfields; i++)
+		field_free(&c->fields[i]);
+	free(c->fields);
+	free(c->name);
+	free(c->title);
+	json_object_put(c->def);
+	free(c);
+}
+
+void schema_free(struct schema *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < s->ncolls; i++)
+		coll_free(s->colls[i]);
+	free(s->colls);
+	free(s);
+}
+
+const struct coll *schema_coll(const struct schema *s, const char *name)
+{
+	if (!s || !name)
+		return NULL;
+	for (int i = 0; i < s->ncolls; i++)
+		if (!strcmp(s->colls[i]->name, name))
+			return s->colls[i];
+	return NULL;
+}
+
+const struct field *coll_field(const struct coll *c, const char *name)
+{
+	if (!c || !name)
+		return NULL;
+	for (int i = 0; i < c->nfields; i++)
+		if (!strcmp(c->fields[i].name, name))
+			return &c->fields[i];
+	return NULL;
+}
+
+const struct field *coll_pk(const struct coll *c)
+{
+	return coll_field(c, c->pk);
+}
+
+static struct field *coll_add(struct coll *c, const char *name,
+			      enum ftype t)
+{
+	struct field *f;
+	c->fields = realloc(c->fields, sizeof(*f) * (size_t)(c->nfields + 1));
+	if (!c->fields)
+		abort();
+	f = &c->fields[c->nfields++];
+	memset(f, 0, sizeof(*f));
+	f->name = xstrdup(name);
+	f->type = t;
+	return f;
+}
+
+/* Case-insensitive: SQLite column names are. */
+static bool coll_has_name(const struct coll *c, const char *name)
+{
+	for (int i = 0; i < c->nfields; i++)
+		if (!strcasecmp(c->fields[i].name, name))
+			return true;
+	return false;
+}
+
+static const char *opt_str(json_object *o, const char *k)
+{
+	return jsonx_get_str(o, k);
+}
+
+/* Parse one field definition into c.  Default keys of associations are
+ * filled in by schema_normalize before storage, so a stored definition is
+ * complete; here missing ones only get the same defaults again. */
+static int field_parse(struct coll *c, json_object *def, char *err,
+		       size_t errlen)
+{
+	const char *name = opt_str(def, "name");
+	const char *type = opt_str(def, "type");
+	enum ftype t;
+	char sing[80];
+	struct field *f;
+
+	if (!name || !util_is_ident(name)) {
+		snprintf(err, errlen, "Invalid field name \"%s\" in \"%s\"",
+			 name ? name : "", c->name);
+		return -1;
+	}
+	if (ftype_parse(type, &t)) {
+		snprintf(err, errlen, "Unknown field type \"%s\" of field \"%s\"",
+			 type ? type : "", name);
+		return -1;
+	}
+	if (coll_has_name(c, name)) {
+		snprintf(err, errlen, "Duplicate field \"%s\" in \"%s\"", name,
+			 c->name);
+		return -1;
+	}
+	f = coll_add(c, name, t);
+	f->hidden = t == FT_PASSWORD || jsonx_get_bool(def, "hidden", false);
+	f->unique = jsonx_get_bool(def, "unique", false);
+	f->primary = jsonx_get_bool(def, "primaryKey", false);
+	if (jsonx_has(def, "defaultValue") &&
+	    !json_object_is_type(jsonx_get(def, "defaultValue"), json_type_null))
+		f->dflt = jsonx_copy(jsonx_get(def, "defaultValue"));
+	if (!ftype_is_assoc(t))
+		return 0;
+
+	f->target = xstrdup(opt_str(def, "target"));
+	if (!f->target) {
+		if (t == FT_HAS_MANY || t == FT_BELONGS_TO_MANY) {
+			f->target = xstrdup(name);
+		} else {
+			char plural[80];
+			snprintf(plural, sizeof(plural), "%ss", name);
+			f->target = xstrdup(plural);
+		}
+	}
+	if (!util_is_ident(f->target)) {
+		snprintf(err, errlen, "Invalid target \"%s\" of field \"%s\"",
+			 f->target, name);
+		return -1;
+	}
+	singular(c->name, sing, sizeof(sing));
+	const char *fk = opt_str(def, "foreignKey");
+	char buf[96];
+	switch (t) {
+	case FT_BELONGS_TO:
+		snprintf(buf, sizeof(buf), "%sId", name);
+		f->foreign_key = xstrdup(fk ? fk : buf);
+		f->target_key = xstrdup(opt_str(def, "targetKey"));
+		break;
+	case FT_HAS_ONE:
+	case FT_HAS_MANY:
+		snprintf(buf, sizeof(buf), "%sId", sing);
+		f->foreign_key = xstrdup(fk ? fk : buf);
+		f->source_key = xstrdup(opt_str(def, "sourceKey"));
+		break;
+	default: {
+		char tsing[80];
+		singular(f->target, tsing, sizeof(tsing));
+		snprintf(buf, sizeof(buf), "%sId", sing);
+		f->foreign_key = xstrdup(fk ? fk : buf);
+		snprintf(buf, sizeof(buf), "%sId", tsing);
+		f->other_key = xstrdup(opt_str(def, "otherKey") ?
+				       opt_str(def, "otherKey") : buf);
+		f->source_key = xstrdup(opt_str(def, "sourceKey"));
+		f->target_key = xstrdup(opt_str(def, "targetKey"));
+		f->through = xstrdup(opt_str(def, "through"));
+		if (!f->through) {
+			snprintf(err, errlen,
+				 "Field \"%s\" needs a \"through\" collection",
+				 name);
+			return -1;
+		}
+	}
+	}
+	if (!util_is_ident(f->foreign_key) ||
+	    (f->other_key && !util_is_ident(f->other_key)) ||
+	    (f->through && !util_is_ident(f->through)) ||
+	    (f->source_key && !util_is_ident(f->source_key)) ||
+	    (f->target_key && !util_is_ident(f->target_key))) {
+		snprintf(err, errlen, "Invalid key names in field \"%s\"", name);
+		return -1;
+	}
+	return 0;
+}
+
+static bool is_builtin_name(const char *n)
+{
+	return !strcmp(n, "id") || !strcmp(n, "createdAt") ||
+	       !strcmp(n, "updatedAt") || !strcmp(n, "createdById") ||
+	       !strcmp(n, "updatedById") || !strcmp(n, "createdBy") ||
+	       !strcmp(n, "updatedBy");
+}
+
+/* The field list of a definition: the builtins come from the options, so
+ * a full-form definition that spells them out is read the same way. */
+static int coll_parse(json_object *def, bool system, struct coll **out,
+		      char *err, size_t errlen)
+{
+	struct coll *c = calloc(1, sizeof(*c));
+	json_object *fields = jsonx_get(def, "fields");
+	const char *name = opt_str(def, "name");
+	bool auto_id = jsonx_get_bool(def, "autoGenId", true);
+	bool id_def = false;
+	size_t n = json_object_is_type(fields, json_type_array)
+			   ? json_object_array_length(fields)
+			   : 0;
+
+	if (!c)
+		abort();
+	*out = NULL;
+	if (!name || !util_is_ident(name)) {
+		snprintf(err, errlen, "Invalid collection name \"%s\"",
+			 name ? name : "");
+		goto fail;
+	}
+	c->name = xstrdup(name);
+	c->title = xstrdup(opt_str(def, "title"));
+	c->system = system;
+	c->internal = jsonx_get_bool(def, "internal", false);
+	c->timestamps = jsonx_get_bool(def, "timestamps", true);
+	c->created_by = jsonx_get_bool(def, "createdBy", false);
+	c->updated_by = jsonx_get_bool(def, "updatedBy", c->created_by);
+	c->def = jsonx_ref(def);
+
+	for (size_t i = 0; i < n; i++) {
+		const char *fn = opt_str(json_object_array_get_idx(fields, i),
+					 "name");
+		if (fn && !strcmp(fn, "id"))
+			id_def = true;
+	}
+	/* Output order follows NocoBase: createdAt, updatedAt, id, fields. */
+	if (c->timestamps && !system) {
+		coll_add(c, "createdAt", FT_DATE);
+		coll_add(c, "updatedAt", FT_DATE);
+	}
+	if (auto_id && !id_def && !system) {
+		struct field *f = coll_add(c, "id", FT_BIGINT);
+		f->primary = true;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_object *fd = json_object_array_get_idx(fields, i);
+		const char *fn = opt_str(fd, "name");
+		if (fn && !system && is_builtin_name(fn) && strcmp(fn, "id")) {
+			if (!strcmp(fn, "createdById") || !strcmp(fn, "createdBy"))
+				c->created_by = true;
+			if (!strcmp(fn, "updatedById") || !strcmp(fn, "updatedBy"))
+				c->updated_by = true;
+			continue;
+		}
+		if (field_parse(c, fd, err, errlen))
+			goto fail;
+		if (fn && !strcmp(fn, "id") && !system)
+			c->fields[c->nfields - 1].primary = true;
+	}
+	if (c->created_by && !coll_has_name(c, "createdById")) {
+		coll_add(c, "createdById", FT_BIGINT);
+		struct field *f = coll_add(c, "createdBy", FT_BELONGS_TO);
+		f->target = xstrdup("users");
+		f->foreign_key = xstrdup("createdById");
+	}
+	if (c->updated_by && !coll_has_name(c, "updatedById")) {
+		coll_add(c, "updatedById", FT_BIGINT);
+		struct field *f = coll_add(c, "updatedBy", FT_BELONGS_TO);
+		f->target = xstrdup("users");
+		f->foreign_key = xstrdup("updatedById");
+	}
+	for (int i = 0; i < c->nfields; i++)
+		if (c->fields[i].primary) {
+			c->pk = c->fields[i].name;
+			c->pk_int = c->fields[i].type == FT_INTEGER ||
+				    c->fields[i].type == FT_BIGINT;
+			break;
+		}
+	if (!c->pk) {
+		snprintf(err, errlen, "Collection \"%s\" has no primary key",
+			 c->name);
+		goto fail;
+	}
+	*out = c;
+	return 0;
+fail:
+	coll_free(c);
+	return -1;
+}
+
+/* A foreign key column that an association needs on coll c. */
+static void ensure_key(struct coll *c, const char *name, bool str)
+{
+	if (!c || !name || coll_field(c, name))
+		return;
+	struct field *f = coll_add(c, name, str ? FT_STRING : FT_BIGINT);
+	f->implicit = true;
+}
+
+static bool key_is_str(const struct coll *c, const char *key)
+{
+	const struct field *f = c ? coll_field(c, key ? key : c->pk) : NULL;
+	return f && (f->type == FT_STRING || f->type == FT_TEXT);
+}
+
+static void schema_link(struct schema *s)
+{
+	for (int i = 0; i < s->ncolls; i++) {
+		struct coll *c = s->colls[i];
+		int n = c->nfields; /* ensure_key may grow c itself */
+		for (int j = 0; j < n; j++) {
+			struct field *f = &c->fields[j];
+			struct coll *t = (struct coll *)schema_coll(s, f->target);
+			switch (f->type) {
+			case FT_BELONGS_TO:
+				ensure_key(c, f->foreign_key,
+					   key_is_str(t, f->target_key));
+				f = &c->fields[j];
+				break;
+			case FT_HAS_ONE:
+			case FT_HAS_MANY:
+				if (t != c)
+					ensure_key(t, f->foreign_key,
+						   key_is_str(c, f->source_key));
+				else
+					ensure_key(c, f->foreign_key, false);
+				f = &c->fields[j];
+				break;
+			case FT_BELONGS_TO_MANY: {
+				struct coll *th =
+					(struct coll *)schema_coll(s, f->through);
+				ensure_key(th, f->foreign_key,
+					   key_is_str(c, f->source_key));
+				ensure_key(th, f->other_key,
+					   key_is_str(t, f->target_key));
+				f = &c->fields[j];
+				break;
+			}
+			default:
+				break;
+			}
+			if (ftype_is_assoc(f->type)) {
+				/* Fill the key defaults from the linked ends. */
+				if (!f->source_key)
+					f->source_key = xstrdup(c->pk);
+				if (!f->target_key && t)
+					f->target_key = xstrdup(t->pk);
+			}
+		}
+	}
+}
+
+static int schema_add_def(struct schema *s, json_object *def, bool system,
+			  char *err, size_t errlen)
+{
+	struct coll *c;
+	if (coll_parse(def, system, &c, err, errlen))
+		return -1;
+	if (schema_coll(s, c->name)) {
+		coll_free(c);
+		return 0; /* a user definition never shadows a system one */
+	}
+	s->colls = realloc(s->colls, sizeof(c) * (size_t)(s->ncolls + 1));
+	if (!s->colls)
+		abort();
+	s->colls[s->ncolls++] = c;
+	return 0;
+}
+
+int schema_build(json_object *user_defs, int64_t version, struct schema **out,
+		 char *err, size_t errlen)
+{
+	struct schema *s = calloc(1, sizeof(*s));
+	if (!s)
+		abort();
+	s->version = version;
+	for (int i = 0; schema_sys_defs[i]; i++) {
+		json_object *d = json_tokener_parse(schema_sys_defs[i]);
+		int rc = d ? schema_add_def(s, d, true, err, errlen) : -1;
+		json_object_put(d);
+		if (rc) {
+			if (!d)
+				snprintf(err, errlen, "bad system definition %d", i);
+			goto fail;
+		}
+	}
+	size_t n = json_object_is_type(user_defs, json_type_array)
+			   ? json_object_array_length(user_defs)
+			   : 0;
+	for (size_t i = 0; i < n; i++)
+		if (schema_add_def(s, json_object_array_get_idx(user_defs, i),
+				   false, err, errlen))
+			goto fail;
+	schema_link(s);
+	*out = s;
+	return 0;
+fail:
+	schema_free(s);
+	*out = NULL;
+	return -1;
+}
+
+/* Names a user collection may not take: the internal tables' prefix and
+ * SQLite's own. */
+static bool reserved_name(const char *n)
+{
+	return n[0] == '_' || !strncasecmp(n, "sqlite_", 7);
+}
+
+int schema_normalize(const struct schema *s, json_object *body,
+		     json_object **out, char *err, size_t errlen)
+{
+	json_object *def = NULL, *fields;
+	struct coll *trial = NULL;
+	const char *name;
+	char uid[12];
+
+	*out = NULL;
+	if (!json_object_is_type(body, json_type_object)) {
+		snprintf(err, errlen, "values must be an object");
+		return -1;
+	}
+	name = jsonx_get_str(body, "name");
+	if (!name || !util_is_ident(name) || reserved_name(name)) {
+		snprintf(err, errlen,
+			 "Invalid collection name \"%s\": use letters, digits "
+			 "and _ (not leading), at most 63 characters",
+			 name ? name : "");
+		return -1;
+	}
+	if (schema_coll(s, name)) {
+		snprintf(err, errlen, "Collection \"%s\" already exists", name);
+		return -1;
+	}
+	fields = jsonx_get(body, "fields");
+	if (fields && !json_object_is_type(fields, json_type_array)) {
+		snprintf(err, errlen, "\"fields\" must be an array");
+		return -1;
+	}
+	def = jsonx_copy(body);
+	if (!jsonx_has(def, "key")) {
+		util_uid(uid);
+		json_object_object_add(def, "key", json_object_new_string(uid));
+	}
+	fields = jsonx_get(def, "fields");
+	for (size_t i = 0; fields && i < json_object_array_length(fields); i++) {
+		json_object *fd = json_object_array_get_idx(fields, i);
+		if (!json_object_is_type(fd, json_type_object)) {
+			snprintf(err, errlen, "fields[%zu] must be an object", i);
+			goto fail;
+		}
+		const char *type = jsonx_get_str(fd, "type");
+		if (type && !strcmp(type, "belongsToMany") &&
+		    !jsonx_get_str(fd, "through")) {
+			char th[16];
+			util_uid(uid);
+			snprintf(th, sizeof(th), "t_%.11s", uid);
+			json_object_object_add(fd, "through",
+					       json_object_new_string(th));
+		}
+	}
+	if (coll_parse(def, false, &trial, err, errlen))
+		goto fail;
+	/* Store the keys the parser settled on, so a later reload reads the
+	 * same associations whatever collections exist then. */
+	for (size_t i = 0; fields && i < json_object_array_length(fields); i++) {
+		json_object *fd = json_object_array_get_idx(fields, i);
+		const struct field *f = coll_field(trial, jsonx_get_str(fd, "name"));
+		if (!f || !ftype_is_assoc(f->type))
+			continue;
+		json_object_object_add(fd, "target",
+				       json_object_new_string(f->target));
+		json_object_object_add(fd, "foreignKey",
+				       json_object_new_string(f->foreign_key));
+		if (f->other_key)
+			json_object_object_add(fd, "otherKey",
+					       json_object_new_string(f->other_key));
+	}
+	coll_free(trial);
+	*out = def;
+	return 0;
+fail:
+	coll_free(trial);
+	json_object_put(def);
+	return -1;
+}

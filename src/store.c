@@ -1,0 +1,673 @@
+/*
+ * store: connection, transactions, statement cache, settings, counters and
+ * DDL.  Queries over collections live in store_query.c.
+ */
+#include "store_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "jsonx.h"
+#include "log.h"
+#include "util.h"
+
+#define STORE_VERSION 1
+#define STORE_APP_ID 0x666c6f77 /* "flow" */
+
+const char *store_errmsg(const struct store *st)
+{
+	return st->errmsg;
+}
+
+const char *store_path(const struct store *st)
+{
+	return st->path;
+}
+
+int store_failf(struct store *st, int err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(st->errmsg, sizeof(st->errmsg), fmt, ap);
+	va_end(ap);
+	if (st->depth > 0)
+		st->failed = true;
+	return err;
+}
+
+int store_fail(struct store *st, int rc, const char *what)
+{
+	int prim = rc & 0xff;
+	if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
+		return store_failf(st, APP_EDB_BUSY,
+				   "database is locked (busy timeout passed)");
+	if (rc == SQLITE_CONSTRAINT_UNIQUE ||
+	    rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+		const char *m = sqlite3_errmsg(st->db);
+		const char *col = strrchr(m, '.');
+		return store_failf(st, APP_ECONFLICT, "%s must be unique",
+				   col ? col + 1 : m);
+	}
+	log_error("sqlite: %s: %s (%d)", what, sqlite3_errmsg(st->db), rc);
+	return store_failf(st, APP_EINTERNAL, "database error: %s",
+			   sqlite3_errmsg(st->db));
+}
+
+static unsigned hash_str(const char *s)
+{
+	unsigned h = 2166136261u;
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
+static void cache_clear(struct store *st)
+{
+	for (int i = 0; i < STORE_CACHE_SLOTS; i++) {
+		struct stmt_slot *s = &st->cache[i];
+		if (!s->sql)
+			continue;
+		if (s->busy) /* still stepping: let store_stmt_done finalize */
+			continue;
+		sqlite3_finalize(s->stmt);
+		free(s->sql);
+		memset(s, 0, sizeof(*s));
+	}
+	st->ncached = 0;
+	for (int i = 0; i < STORE_CACHE_SLOTS; i++)
+		if (st->cache[i].sql)
+			st->ncached++;
+}
+
+int store_stmt(struct store *st, const char *sql, sqlite3_stmt **out)
+{
+	unsigned h = hash_str(sql);
+	unsigned i = h % STORE_CACHE_SLOTS;
+	int rc;
+
+	for (int n = 0; n < STORE_CACHE_SLOTS; n++) {
+		struct stmt_slot *s = &st->cache[(i + (unsigned)n) %
+						 STORE_CACHE_SLOTS];
+		if (!s->sql)
+			break;
+		if (s->hash == h && !strcmp(s->sql, sql)) {
+			if (s->busy)
+				break; /* nested use of the same SQL */
+			s->busy = true;
+			*out = s->stmt;
+			return 0;
+		}
+	}
+	if (st->ncached >= STORE_CACHE_SLOTS * 3 / 4)
+		cache_clear(st);
+	rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, out,
+				NULL);
+	if (rc != SQLITE_OK)
+		return store_fail(st, rc, sql);
+	for (int n = 0; n < STORE_CACHE_SLOTS; n++) {
+		struct stmt_slot *s = &st->cache[(i + (unsigned)n) %
+						 STORE_CACHE_SLOTS];
+		if (s->sql)
+			continue;
+		s->sql = strdup(sql);
+		if (!s->sql)
+			abort();
+		s->hash = h;
+		s->stmt = *out;
+		s->busy = true;
+		st->ncached++;
+		return 0;
+	}
+	return 0; /* uncached: finalized by store_stmt_done */
+}
+
+void store_stmt_done(struct store *st, sqlite3_stmt *stmt)
+{
+	if (!stmt)
+		return;
+	for (int i = 0; i < STORE_CACHE_SLOTS; i++)
+		if (st->cache[i].stmt == stmt) {
+			sqlite3_reset(stmt);
+			sqlite3_clear_bindings(stmt);
+			st->cache[i].busy = false;
+			return;
+		}
+	sqlite3_finalize(stmt);
+}
+
+int store_bind_all(struct store *st, sqlite3_stmt *stmt, json_object *binds)
+{
+	size_t n = binds ? json_object_array_length(binds) : 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *v = json_object_array_get_idx(binds, i);
+		int idx = (int)i + 1, rc;
+		switch (json_object_get_type(v)) {
+		case json_type_null:
+			rc = sqlite3_bind_null(stmt, idx);
+			break;
+		case json_type_boolean:
+			rc = sqlite3_bind_int(stmt, idx, json_object_get_boolean(v));
+			break;
+		case json_type_int:
+			rc = sqlite3_bind_int64(stmt, idx, json_object_get_int64(v));
+			break;
+		case json_type_double:
+			rc = sqlite3_bind_double(stmt, idx,
+						 json_object_get_double(v));
+			break;
+		case json_type_string:
+			rc = sqlite3_bind_text(stmt, idx, json_object_get_string(v),
+					       json_object_get_string_len(v),
+					       SQLITE_TRANSIENT);
+			break;
+		default:
+			rc = sqlite3_bind_text(stmt, idx, jsonx_str(v), -1,
+					       SQLITE_TRANSIENT);
+		}
+		if (rc != SQLITE_OK)
+			return store_fail(st, rc, "bind");
+	}
+	return 0;
+}
+
+int store_exec(struct store *st, const char *sql)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		int e = store_fail(st, rc, sql);
+		sqlite3_free(msg);
+		return e;
+	}
+	return 0;
+}
+
+void store_ident(struct buf *b, const char *name)
+{
+	buf_putc(b, '"');
+	for (const char *p = name; *p; p++) {
+		if (*p == '"')
+			buf_putc(b, '"');
+		buf_putc(b, *p);
+	}
+	buf_putc(b, '"');
+}
+
+static long env_long(const char *name, long dflt)
+{
+	const char *v = getenv(name);
+	int64_t n;
+	return v && !util_parse_int64(v, &n) && n >= 0 ? (long)n : dflt;
+}
+
+int store_open(const char *path, bool create, struct store **out)
+{
+	struct store *st = calloc(1, sizeof(*st));
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+	int rc;
+
+	*out = NULL;
+	if (!st)
+		abort();
+	st->path = strdup(path);
+	if (!st->path)
+		abort();
+	if (create)
+		flags |= SQLITE_OPEN_CREATE;
+	else if (access(path, F_OK) != 0) {
+		store_failf(st, APP_EDB_UNINIT, "database file %s does not exist",
+			    path);
+		*out = st;
+		return APP_EDB_UNINIT;
+	}
+	rc = sqlite3_open_v2(path, &st->db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		store_failf(st, APP_EDB_UNINIT, "cannot open database %s: %s",
+			    path, st->db ? sqlite3_errmsg(st->db) : "no memory");
+		*out = st;
+		return APP_EDB_UNINIT;
+	}
+	/* Fossil's db_open hardening, plus what several writers need. */
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DQS_DDL, 0, NULL);
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DQS_DML, 0, NULL);
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0,
+			  NULL);
+	sqlite3_busy_timeout(st->db,
+			     (int)env_long("FLOWCGI_BUSY_TIMEOUT_MS", 5000));
+	sqlite3_limit(st->db, SQLITE_LIMIT_LENGTH, 64 * 1024 * 1024);
+	rc = store_exec(st, "PRAGMA foreign_keys=ON;"
+			    "PRAGMA synchronous=NORMAL;"
+			    "PRAGMA cache_size=-4096;"
+			    "PRAGMA temp_store=MEMORY;");
+	if (!rc && create)
+		rc = store_exec(st, "PRAGMA journal_mode=WAL;");
+	*out = st;
+	return rc;
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	for (int i = 0; i < STORE_CACHE_SLOTS; i++) {
+		sqlite3_finalize(st->cache[i].stmt);
+		free(st->cache[i].sql);
+	}
+	if (st->db)
+		sqlite3_close(st->db);
+	free(st->path);
+	free(st);
+}
+
+int store_user_version(struct store *st, int *version)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = store_stmt(st, "PRAGMA user_version", &s);
+	*version = 0;
+	if (rc)
+		return rc;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*version = sqlite3_column_int(s, 0);
+		rc = 0;
+	} else {
+		rc = store_fail(st, rc, "user_version");
+	}
+	store_stmt_done(st, s);
+	return rc;
+}
+
+int store_begin(struct store *st, bool write)
+{
+	int rc;
+	if (st->depth++ > 0)
+		return 0;
+	st->failed = false;
+	rc = store_exec(st, write ? "BEGIN IMMEDIATE" : "BEGIN");
+	if (rc)
+		st->depth = 0;
+	return rc;
+}
+
+int store_commit(struct store *st)
+{
+	int rc;
+	if (st->depth <= 0)
+		return 0;
+	if (--st->depth > 0)
+		return 0;
+	if (st->failed) {
+		store_exec(st, "ROLLBACK");
+		st->failed = false;
+		return APP_EINTERNAL;
+	}
+	rc = store_exec(st, "COMMIT");
+	if (rc) {
+		store_exec(st, "ROLLBACK");
+		st->failed = false;
+	}
+	return rc;
+}
+
+void store_rollback(struct store *st)
+{
+	if (st->depth <= 0)
+		return;
+	if (--st->depth > 0) {
+		st->failed = true;
+		return;
+	}
+	st->failed = false;
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+bool store_in_txn(const struct store *st)
+{
+	return st->depth > 0;
+}
+
+/* One-row helpers over the settings table. */
+int store_meta_get(struct store *st, const char *key, char **val)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = store_stmt(
+		st, "SELECT value FROM _flowcgi_meta WHERE key = ?1", &s);
+	*val = NULL;
+	if (rc)
+		return rc;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(s, 0);
+		*val = v ? strdup(v) : NULL;
+		rc = 0;
+	} else if (rc == SQLITE_DONE) {
+		rc = 0;
+	} else {
+		rc = store_fail(st, rc, "meta get");
+	}
+	store_stmt_done(st, s);
+	return rc;
+}
+
+int store_meta_set(struct store *st, const char *key, const char *val)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = store_stmt(st,
+			    "INSERT INTO _flowcgi_meta (key, value) VALUES "
+			    "(?1, ?2) ON CONFLICT(key) DO UPDATE SET "
+			    "value = excluded.value",
+			    &s);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, val, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	rc = rc == SQLITE_DONE ? 0 : store_fail(st, rc, "meta set");
+	store_stmt_done(st, s);
+	return rc;
+}
+
+int store_counters(struct store *st, int64_t *schema_v, int64_t *wf_v)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = store_stmt(st,
+			    "SELECT (SELECT value FROM _flowcgi_meta WHERE "
+			    "key = 'schema_version'), (SELECT value FROM "
+			    "_flowcgi_meta WHERE key = 'workflow_version')",
+			    &s);
+	if (rc)
+		return rc;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*schema_v = sqlite3_column_int64(s, 0);
+		*wf_v = sqlite3_column_int64(s, 1);
+		rc = 0;
+	} else {
+		rc = store_fail(st, rc, "counters");
+	}
+	store_stmt_done(st, s);
+	return rc;
+}
+
+int store_bump(struct store *st, const char *counter)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = store_stmt(st,
+			    "UPDATE _flowcgi_meta SET value = value + 1 "
+			    "WHERE key = ?1",
+			    &s);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(s, 1, counter, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	rc = rc == SQLITE_DONE ? 0 : store_fail(st, rc, "bump");
+	store_stmt_done(st, s);
+	return rc;
+}
+
+int store_defs_load(struct store *st, json_object **defs)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = store_stmt(st,
+			    "SELECT name, def FROM _flowcgi_collections "
+			    "ORDER BY id",
+			    &s);
+	*defs = json_object_new_array();
+	if (rc)
+		return rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *text = (const char *)sqlite3_column_text(s, 1);
+		json_object *d = text ? json_tokener_parse(text) : NULL;
+		if (!d) {
+			rc = store_failf(st, APP_EINTERNAL,
+					 "stored definition of %s is corrupt",
+					 sqlite3_column_text(s, 0));
+			goto out;
+		}
+		json_object_array_add(*defs, d);
+	}
+	rc = rc == SQLITE_DONE ? 0 : store_fail(st, rc, "defs");
+out:
+	store_stmt_done(st, s);
+	return rc;
+}
+
+int store_def_insert(struct store *st, const char *name, json_object *def)
+{
+	sqlite3_stmt *s = NULL;
+	char now[32];
+	int rc = store_stmt(st,
+			    "INSERT INTO _flowcgi_collections (name, def, "
+			    "createdAt) VALUES (?1, ?2, ?3)",
+			    &s);
+	if (rc)
+		return rc;
+	util_iso_from_ms(util_now_ms(), now);
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, jsonx_str(def), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 3, now, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	rc = rc == SQLITE_DONE ? 0 : store_fail(st, rc, "def insert");
+	store_stmt_done(st, s);
+	return rc;
+}
+
+int store_def_delete(struct store *st, const char *name)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = store_stmt(st, "DELETE FROM _flowcgi_collections WHERE name = ?1",
+			    &s);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	rc = rc == SQLITE_DONE ? 0 : store_fail(st, rc, "def delete");
+	store_stmt_done(st, s);
+	return rc;
+}
+
+static const char *column_type(const struct field *f)
+{
+	switch (f->type) {
+	case FT_INTEGER:
+	case FT_BIGINT:
+	case FT_BOOLEAN:
+		return "INTEGER";
+	case FT_FLOAT:
+	case FT_DOUBLE:
+		return "REAL";
+	default:
+		return "TEXT";
+	}
+}
+
+/* Existing column names of a table, as a JSON object used as a set. */
+static int table_columns(struct store *st, const char *table,
+			 json_object **cols)
+{
+	struct buf sql = {0};
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	*cols = json_object_new_object();
+	buf_puts(&sql, "SELECT name FROM pragma_table_info(?1)");
+	rc = store_stmt(st, buf_str(&sql), &s);
+	buf_free(&sql);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		json_object_object_add(*cols,
+				       (const char *)sqlite3_column_text(s, 0),
+				       NULL);
+	rc = rc == SQLITE_DONE ? 0 : store_fail(st, rc, "table_info");
+	store_stmt_done(st, s);
+	return rc;
+}
+
+static int sync_table(struct store *st, const struct coll *c)
+{
+	json_object *cols = NULL;
+	struct buf sql = {0};
+	int rc = table_columns(st, c->name, &cols);
+
+	if (rc)
+		goto out;
+	if (json_object_object_length(cols) == 0) {
+		buf_puts(&sql, "CREATE TABLE ");
+		store_ident(&sql, c->name);
+		buf_puts(&sql, " (");
+		bool first = true;
+		for (int i = 0; i < c->nfields; i++) {
+			const struct field *f = &c->fields[i];
+			if (!field_has_column(f))
+				continue;
+			if (!first)
+				buf_puts(&sql, ", ");
+			first = false;
+			store_ident(&sql, f->name);
+			if (f->primary && c->pk_int)
+				buf_puts(&sql, " INTEGER PRIMARY KEY AUTOINCREMENT");
+			else if (f->primary)
+				buf_puts(&sql, " TEXT PRIMARY KEY NOT NULL");
+			else
+				buf_printf(&sql, " %s", column_type(f));
+		}
+		buf_puts(&sql, ") STRICT");
+		if ((rc = store_exec(st, buf_str(&sql))))
+			goto out;
+	} else {
+		for (int i = 0; i < c->nfields; i++) {
+			const struct field *f = &c->fields[i];
+			if (!field_has_column(f) || jsonx_has(cols, f->name))
+				continue;
+			buf_reset(&sql);
+			buf_puts(&sql, "ALTER TABLE ");
+			store_ident(&sql, c->name);
+			buf_puts(&sql, " ADD COLUMN ");
+			store_ident(&sql, f->name);
+			buf_printf(&sql, " %s", column_type(f));
+			if ((rc = store_exec(st, buf_str(&sql))))
+				goto out;
+		}
+	}
+	for (int i = 0; i < c->nfields; i++) {
+		const struct field *f = &c->fields[i];
+		if (!f->unique || f->primary || !field_has_column(f))
+			continue;
+		buf_reset(&sql);
+		buf_puts(&sql, "CREATE UNIQUE INDEX IF NOT EXISTS ");
+		char idx[160];
+		snprintf(idx, sizeof(idx), "%s_%s_unique", c->name, f->name);
+		store_ident(&sql, idx);
+		buf_puts(&sql, " ON ");
+		store_ident(&sql, c->name);
+		buf_puts(&sql, " (");
+		store_ident(&sql, f->name);
+		buf_puts(&sql, ")");
+		if ((rc = store_exec(st, buf_str(&sql))))
+			goto out;
+	}
+out:
+	json_object_put(cols);
+	buf_free(&sql);
+	return rc;
+}
+
+int store_sync_tables(struct store *st, const struct schema *s)
+{
+	for (int i = 0; i < s->ncolls; i++) {
+		int rc = sync_table(st, s->colls[i]);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int store_drop_table(struct store *st, const char *name)
+{
+	struct buf sql = {0};
+	buf_puts(&sql, "DROP TABLE IF EXISTS ");
+	store_ident(&sql, name);
+	int rc = store_exec(st, buf_str(&sql));
+	buf_free(&sql);
+	return rc;
+}
+
+/* Indexes the engine's and auth's hot queries need. */
+static const char *const migration_1 =
+	"CREATE UNIQUE INDEX IF NOT EXISTS workflows_key_current ON "
+	"workflows (key, current);"
+	"CREATE INDEX IF NOT EXISTS flow_nodes_workflow ON flow_nodes "
+	"(workflowId);"
+	"CREATE INDEX IF NOT EXISTS executions_workflow ON executions "
+	"(workflowId);"
+	"CREATE INDEX IF NOT EXISTS executions_queue ON executions "
+	"(status, id);"
+	"CREATE INDEX IF NOT EXISTS jobs_execution ON jobs (executionId);"
+	"CREATE UNIQUE INDEX IF NOT EXISTS roles_users_pair ON rolesUsers "
+	"(userId, roleName);"
+	"CREATE INDEX IF NOT EXISTS roles_users_role ON rolesUsers (roleName);"
+	"CREATE INDEX IF NOT EXISTS roles_resources_role ON "
+	"dataSourcesRolesResources (roleName, name);"
+	"CREATE INDEX IF NOT EXISTS roles_actions_resource ON "
+	"dataSourcesRolesResourcesActions (rolesResourceId);"
+	"CREATE UNIQUE INDEX IF NOT EXISTS issued_tokens_jti ON issuedTokens "
+	"(jti);"
+	"CREATE UNIQUE INDEX IF NOT EXISTS token_blacklist_token ON "
+	"tokenBlacklist (token);";
+
+int store_migrate(struct store *st)
+{
+	struct schema *sys = NULL;
+	char err[256];
+	int version, rc;
+
+	if ((rc = store_begin(st, true)))
+		return rc;
+	if ((rc = store_user_version(st, &version)))
+		goto out;
+	rc = store_exec(st,
+			"CREATE TABLE IF NOT EXISTS _flowcgi_meta (key TEXT "
+			"PRIMARY KEY NOT NULL, value ANY) STRICT;"
+			"CREATE TABLE IF NOT EXISTS _flowcgi_collections (id "
+			"INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE "
+			"NOT NULL, def TEXT NOT NULL, createdAt TEXT) STRICT;"
+			"INSERT OR IGNORE INTO _flowcgi_meta VALUES "
+			"('schema_version', 1), ('workflow_version', 1);");
+	if (rc)
+		goto out;
+	/* System collections: tables follow their definitions. */
+	if (schema_build(NULL, 0, &sys, err, sizeof(err))) {
+		rc = store_failf(st, APP_EINTERNAL, "%s", err);
+		goto out;
+	}
+	if ((rc = store_sync_tables(st, sys)))
+		goto out;
+	if (version < 1 && (rc = store_exec(st, migration_1)))
+		goto out;
+	if (version < STORE_VERSION) {
+		char sql[96];
+		snprintf(sql, sizeof(sql),
+			 "PRAGMA user_version=%d; PRAGMA application_id=%d",
+			 STORE_VERSION, STORE_APP_ID);
+		if ((rc = store_exec(st, sql)))
+			goto out;
+		rc = store_bump(st, "schema_version");
+	}
+out:
+	schema_free(sys);
+	if (rc) {
+		store_rollback(st);
+		return rc;
+	}
+	return store_commit(st);
+}

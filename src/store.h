@@ -1,0 +1,106 @@
+/*
+ * store: the only part of flowcgi that speaks SQL (and the only one that
+ * includes sqlite3.h).  Everything above it works with collections, filter
+ * JSON and value JSON; a PostgreSQL backend would implement this header.
+ *
+ * Identifiers reach SQL only after they were found in the schema; every
+ * value is bound.  Write transactions use BEGIN IMMEDIATE, so a request's
+ * reads and writes see one snapshot and concurrent writers queue on the
+ * busy timeout instead of failing on upgrade.  Functions return 0 or an
+ * enum app_err; store_errmsg() then names the cause.
+ */
+#ifndef FLOWCGI_STORE_H
+#define FLOWCGI_STORE_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "schema.h"
+
+struct store;
+
+/* Open path.  create: make the file if missing (init); otherwise a missing
+ * file is APP_EDB_UNINIT. */
+int store_open(const char *path, bool create, struct store **out);
+void store_close(struct store *st);
+const char *store_errmsg(const struct store *st);
+const char *store_path(const struct store *st);
+
+/* Schema version applied to this file (0: not initialised). */
+int store_user_version(struct store *st, int *version);
+/* Create or upgrade every table and index to the current version, in one
+ * transaction.  Idempotent. */
+int store_migrate(struct store *st);
+
+/* Transactions nest by count; only the outermost level reaches SQLite.
+ * A failure inside marks the whole transaction for rollback. */
+int store_begin(struct store *st, bool write);
+int store_commit(struct store *st);
+void store_rollback(struct store *st);
+bool store_in_txn(const struct store *st);
+
+/* Key/value settings (the app secret, token policy). *val is malloc'd,
+ * NULL when absent. */
+int store_meta_get(struct store *st, const char *key, char **val);
+int store_meta_set(struct store *st, const char *key, const char *val);
+/* The schema and workflow change counters, read in one statement. */
+int store_counters(struct store *st, int64_t *schema_v, int64_t *wf_v);
+int store_bump(struct store *st, const char *counter);
+
+/* The stored user collection definitions as a JSON array (new ref). */
+int store_defs_load(struct store *st, json_object **defs);
+int store_def_insert(struct store *st, const char *name, json_object *def);
+int store_def_delete(struct store *st, const char *name);
+/* Create missing tables, columns and unique indexes for every collection
+ * of s.  Never drops anything. */
+int store_sync_tables(struct store *st, const struct schema *s);
+int store_drop_table(struct store *st, const char *name);
+
+struct store_sort {
+	const char *path; /* field, or to-one association path "a.b" */
+	bool desc;
+};
+
+struct store_find {
+	json_object *filter;        /* NocoBase filter JSON, variables resolved */
+	const char *const *fields;  /* columns to output; NULL: all visible */
+	int nfields;
+	const struct store_sort *sort;
+	int nsort;
+	int64_t limit;              /* 0: none */
+	int64_t offset;
+	bool hidden;                /* include hidden columns (passwords) */
+};
+
+/* Rows of c as a JSON array (new ref), values typed per field. */
+int store_find(struct store *st, const struct schema *s, const struct coll *c,
+	       const struct store_find *q, json_object **rows);
+int store_count(struct store *st, const struct schema *s,
+		const struct coll *c, json_object *filter, int64_t *n);
+/* Insert one row: values maps column names to values already coerced to
+ * the column types.  *pk gets the new row's primary key (new ref). */
+int store_insert(struct store *st, const struct coll *c, json_object *values,
+		 json_object **pk);
+/* Update the rows matching filter; *pks gets their keys (new ref). */
+int store_update(struct store *st, const struct schema *s,
+		 const struct coll *c, json_object *filter, json_object *values,
+		 json_object **pks);
+int store_delete(struct store *st, const struct schema *s,
+		 const struct coll *c, json_object *filter, int64_t *n);
+
+/* Add delta to an integer column of the rows matching filter, in SQL, so
+ * concurrent counters never lose an update. */
+int store_increment(struct store *st, const struct schema *s,
+		    const struct coll *c, json_object *filter,
+		    const char *column, int64_t delta);
+
+/* Atomically claim one queued execution (status NULL) for worker; *id = 0
+ * when none is left. */
+int store_claim_execution(struct store *st, const char *worker, int64_t *id);
+/* Executions STARTED by a worker for which alive() says false are set to
+ * ABORTED; returns how many in *n. */
+int store_abort_orphans(struct store *st, bool (*alive)(const char *worker),
+			int64_t *n);
+
+#endif

@@ -1,0 +1,46 @@
+/*
+ * store_int: what the store's own files share (never included above it).
+ */
+#ifndef FLOWCGI_STORE_INT_H
+#define FLOWCGI_STORE_INT_H
+
+#include <sqlite3.h>
+
+#include "buf.h"
+#include "store.h"
+
+#define STORE_CACHE_SLOTS 512
+
+struct stmt_slot {
+	char *sql;
+	sqlite3_stmt *stmt;
+	unsigned hash;
+	bool busy;
+};
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	int depth;            /* transaction nesting */
+	bool failed;          /* an inner level failed: roll back */
+	int ncached;
+	struct stmt_slot cache[STORE_CACHE_SLOTS];
+	char errmsg[512];
+};
+
+/* A prepared statement for sql, from the cache when possible.  Release it
+ * with store_stmt_done (which resets it or finalizes an uncached one). */
+int store_stmt(struct store *st, const char *sql, sqlite3_stmt **out);
+void store_stmt_done(struct store *st, sqlite3_stmt *stmt);
+/* Bind a JSON array of values to ?1..?n. */
+int store_bind_all(struct store *st, sqlite3_stmt *stmt, json_object *binds);
+/* Map a SQLite result code to an app error and record the message. */
+int store_fail(struct store *st, int rc, const char *what);
+int store_failf(struct store *st, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Run SQL with no result rows and no parameters. */
+int store_exec(struct store *st, const char *sql);
+/* Append "name" quoted as an identifier (names come from the schema). */
+void store_ident(struct buf *b, const char *name);
+
+#endif

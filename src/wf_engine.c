@@ -1,0 +1,603 @@
+/*
+ * wf_engine: the processor walk of reference §5.4, the execution and job
+ * rows, and the queue of asynchronous executions (contract §4.4).
+ */
+#include "wf_engine.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "jsonx.h"
+#include "log.h"
+#include "records.h"
+#include "store.h"
+#include "util.h"
+#include "wf.h"
+#include "wf_template.h"
+
+void wf_exec_init(struct wf_exec *e, struct app *a, const struct wf_flow *f,
+		  json_object *context, int64_t user_id, bool http)
+{
+	memset(e, 0, sizeof(*e));
+	e->app = a;
+	e->flow = f;
+	e->context = context;
+	e->user_id = user_id;
+	e->status = WF_PENDING;
+	e->created_ms = util_now_ms();
+	util_uuid(e->event_key);
+	e->scope = json_object_new_object();
+	json_object_object_add(e->scope, "$context", jsonx_ref(context));
+	json_object_object_add(e->scope, "$jobsMapByNodeKey",
+			       json_object_new_object());
+	json_object_object_add(e->scope, "$scopes", json_object_new_object());
+	if (http)
+		e->messages = json_object_new_array();
+}
+
+void wf_exec_free(struct wf_exec *e)
+{
+	for (int i = 0; i < e->njobs; i++) {
+		json_object_put(e->jobs[i].result);
+		json_object_put(e->jobs[i].meta);
+	}
+	free(e->jobs);
+	json_object_put(e->context);
+	json_object_put(e->scope);
+	json_object_put(e->messages);
+	json_object_put(e->output);
+	json_object_put(e->env);
+	memset(e, 0, sizeof(*e));
+}
+
+json_object *wf_job_result(struct wf_exec *e, int i)
+{
+	return i >= 0 && i < e->njobs ? e->jobs[i].result : NULL;
+}
+
+static int job_add(struct wf_exec *e, const struct wf_node *n, int upstream)
+{
+	if (e->njobs == e->capjobs) {
+		e->capjobs = e->capjobs ? e->capjobs * 2 : 16;
+		e->jobs = realloc(e->jobs, sizeof(*e->jobs) * (size_t)e->capjobs);
+		if (!e->jobs)
+			abort();
+	}
+	struct wf_job *j = &e->jobs[e->njobs];
+	memset(j, 0, sizeof(*j));
+	j->node_id = n->id;
+	j->node_key = n->key;
+	j->status = WF_PENDING;
+	j->upstream = upstream;
+	j->started_ms = util_now_ms();
+	return e->njobs++;
+}
+
+int wf_job_record(struct wf_exec *e, const struct wf_node *n, int status,
+		  json_object *result, int upstream)
+{
+	int i = job_add(e, n, upstream);
+	e->jobs[i].status = status;
+	e->jobs[i].result = result;
+	return i;
+}
+
+void wf_jobs_map_set(struct wf_exec *e, const char *key, json_object *v)
+{
+	json_object_object_add(jsonx_get(e->scope, "$jobsMapByNodeKey"), key, v);
+}
+
+void wf_scope_set(struct wf_exec *e, const struct wf_node *n,
+		  json_object *scope)
+{
+	json_object *s = jsonx_get(e->scope, "$scopes");
+	char id[24];
+	snprintf(id, sizeof(id), "%lld", (long long)n->id);
+	json_object_object_add(s, n->key, jsonx_ref(scope));
+	json_object_object_add(s, id, scope);
+}
+
+void wf_scope_clear(struct wf_exec *e, const struct wf_node *n)
+{
+	json_object *s = jsonx_get(e->scope, "$scopes");
+	char id[24];
+	snprintf(id, sizeof(id), "%lld", (long long)n->id);
+	json_object_object_del(s, n->key);
+	json_object_object_del(s, id);
+}
+
+static void fail(struct wf_exec *e, const struct wf_node *n, const char *msg)
+{
+	if (e->error[0])
+		return;
+	e->error_node = n;
+	snprintf(e->error, sizeof(e->error), "%s", msg);
+}
+
+bool wf_over_limit(struct wf_exec *e)
+{
+	struct app_config *cfg = &e->app->cfg;
+	if (e->steps >= cfg->step_limit) {
+		snprintf(e->error, sizeof(e->error),
+			 "step limit exceeded: more than %lld node runs "
+			 "(FLOWCGI_STEP_LIMIT)",
+			 cfg->step_limit);
+		return true;
+	}
+	if (e->deadline && util_mono_ms() > e->deadline) {
+		snprintf(e->error, sizeof(e->error),
+			 "time limit exceeded: the synchronous execution ran "
+			 "longer than %lld ms (FLOWCGI_SYNC_TIMEOUT_MS)",
+			 cfg->sync_timeout);
+		return true;
+	}
+	return false;
+}
+
+/* A job result that says what went wrong, as NocoBase stores errors. */
+static json_object *error_result(const char *msg)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "message", json_object_new_string(msg));
+	return o;
+}
+
+int wf_run_branch(struct wf_exec *e, const struct wf_node *n, int upstream)
+{
+	while (n) {
+		int st = WF_RESOLVED, idx;
+		json_object *res = NULL;
+
+		if (e->ended)
+			return e->status;
+		if (wf_over_limit(e)) {
+			idx = job_add(e, n, upstream);
+			e->jobs[idx].status = WF_ERROR;
+			e->jobs[idx].result = error_result(e->error);
+			e->error_node = n;
+			e->last_node = n;
+			return WF_ERROR;
+		}
+		e->steps++;
+		idx = job_add(e, n, upstream);
+		if (!n->impl) {
+			char m[160];
+			snprintf(m, sizeof(m), "node type \"%s\" is not registered",
+				 n->type);
+			st = WF_ERROR;
+			res = error_result(m);
+			fail(e, n, m);
+		} else {
+			n->impl->run(e, n, idx, &st, &res);
+		}
+		e->jobs[idx].status = st;
+		e->jobs[idx].result = res;
+		wf_jobs_map_set(e, n->key, jsonx_ref(res));
+		if (e->ended)
+			return e->status;
+		e->last_node = n;
+		if (st != WF_RESOLVED) {
+			if (st < 0 && !e->error[0]) {
+				const char *m = jsonx_get_str(res, "message");
+				char *s = m ? NULL : jsonx_to_js_string(res, false);
+				fail(e, n, m ? m : s);
+				free(s);
+			} else if (st < 0 && !e->error_node) {
+				e->error_node = n;
+			}
+			return st;
+		}
+		upstream = idx;
+		n = n->downstream;
+	}
+	return WF_RESOLVED;
+}
+
+void wf_exec_run(struct wf_exec *e)
+{
+	const struct wf_flow *f = e->flow;
+	int st;
+
+	if (!e->deadline && e->messages && e->app->cfg.sync_timeout > 0)
+		e->deadline = util_mono_ms() + e->app->cfg.sync_timeout;
+	if (!f->nnodes) {
+		e->status = WF_RESOLVED;
+		return;
+	}
+	if (!f->head) {
+		e->status = WF_ERROR;
+		snprintf(e->error, sizeof(e->error), "%s",
+			 f->load_error ? f->load_error : "workflow has no head");
+		return;
+	}
+	st = wf_run_branch(e, f->head, -1);
+	if (!e->ended)
+		e->status = st == WF_PENDING ? WF_PENDING : st;
+}
+
+/* ---- variables ---- */
+
+static json_object *system_var(const char *name)
+{
+	char iso[32];
+	if (!strcmp(name, "now")) {
+		util_iso_from_ms(util_now_ms(), iso);
+		return json_object_new_string(iso);
+	}
+	if (!strcmp(name, "epoch"))
+		return json_object_new_int64(1605024000);
+	if (!strcmp(name, "instanceId"))
+		return json_object_new_string("flowcgi");
+	if (!strcmp(name, "genSnowflakeId")) {
+		uint64_t r;
+		util_random(&r, sizeof(r));
+		return json_object_new_int64((int64_t)(r >> 12));
+	}
+	if (!strncmp(name, "dateRange.", 10)) {
+		int64_t day = 86400000, now = util_now_ms();
+		int64_t start = now - now % day, a = start, b = start + day;
+		const char *k = name + 10;
+		if (!strcmp(k, "yesterday")) {
+			a -= day;
+			b -= day;
+		} else if (!strcmp(k, "tomorrow")) {
+			a += day;
+			b += day;
+		} else if (!strcmp(k, "last7Days")) {
+			a -= 6 * day;
+		} else if (!strcmp(k, "next7Days")) {
+			b += 6 * day;
+		} else if (!strcmp(k, "last30Days")) {
+			a -= 29 * day;
+		} else if (!strcmp(k, "next30Days")) {
+			b += 29 * day;
+		} else if (strcmp(k, "today")) {
+			return NULL;
+		}
+		json_object *arr = json_object_new_array();
+		util_iso_from_ms(a, iso);
+		json_object_array_add(arr, json_object_new_string(iso));
+		util_iso_from_ms(b - 1, iso);
+		json_object_array_add(arr, json_object_new_string(iso));
+		return arr;
+	}
+	return NULL;
+}
+
+/* $env reads the environmentVariables collection, never the process
+ * environment (contract §5). */
+static json_object *env_var(struct wf_exec *e, const char *path)
+{
+	char name[128];
+	size_t n = strcspn(path, ".");
+	if (n >= sizeof(name))
+		return NULL;
+	memcpy(name, path, n);
+	name[n] = 0;
+	if (!e->env)
+		e->env = json_object_new_object();
+	if (!jsonx_has(e->env, name)) {
+		const struct coll *c =
+			schema_coll(e->app->schema, "environmentVariables");
+		json_object *flt = json_object_new_object(), *rows = NULL;
+		json_object_object_add(flt, "name", json_object_new_string(name));
+		struct store_find q = {.filter = flt, .limit = 1};
+		json_object *v = NULL;
+		if (c && !store_find(e->app->st, e->app->schema, c, &q, &rows) &&
+		    json_object_array_length(rows))
+			v = jsonx_ref(jsonx_get(json_object_array_get_idx(rows, 0),
+						"value"));
+		json_object_put(rows);
+		json_object_put(flt);
+		json_object_object_add(e->env, name, v);
+	}
+	json_object *v = jsonx_get(e->env, name);
+	return path[n] ? wf_template_lookup(v, path + n + 1) : jsonx_ref(v);
+}
+
+json_object *wf_resolve(void *exec, const char *path)
+{
+	struct wf_exec *e = exec;
+	if (!strncmp(path, "ctx.", 4))
+		path += 4;
+	if (!strncmp(path, "$system.", 8))
+		return system_var(path + 8);
+	if (!strncmp(path, "$env.", 5))
+		return env_var(e, path + 5);
+	return wf_template_lookup(e->scope, path);
+}
+
+json_object *wf_render(struct wf_exec *e, json_object *tmpl)
+{
+	return wf_template_render(tmpl, wf_resolve, e);
+}
+
+/* ---- rows ---- */
+
+static const struct coll *C(struct app *a, const char *name)
+{
+	return schema_coll(a->schema, name);
+}
+
+static int count_execution(struct app *a, int64_t workflow_id)
+{
+	json_object *f = json_object_new_object();
+	json_object_object_add(f, "id", json_object_new_int64(workflow_id));
+	int rc = store_increment(a->st, a->schema, C(a, "workflows"), f,
+				 "executed", 1);
+	if (!rc)
+		rc = store_increment(a->st, a->schema, C(a, "workflows"), f,
+				     "allExecuted", 1);
+	json_object_put(f);
+	return rc;
+}
+
+static json_object *status_json(int st)
+{
+	return st == WF_QUEUEING ? NULL : json_object_new_int(st);
+}
+
+int wf_exec_save(struct wf_exec *e, int64_t *id)
+{
+	struct app *a = e->app;
+	struct rctx x = {.app = a};
+	json_object *v = json_object_new_object(), *rec = NULL;
+	int64_t *ids = NULL;
+	char now[32], started[32];
+	int rc;
+
+	util_iso_from_ms(util_now_ms(), now);
+	util_iso_from_ms(e->created_ms, started);
+	json_object_object_add(v, "status", status_json(e->status));
+	json_object_object_add(v, "output", jsonx_ref(e->output));
+	json_object_object_add(v, "updatedAt", json_object_new_string(now));
+	if (e->id) {
+		json_object *f = json_object_new_object(), *pks = NULL;
+		json_object_object_add(f, "id", json_object_new_int64(e->id));
+		json_object *row = json_object_new_object(), *cv = NULL;
+		rec_coerce(&x, coll_field(C(a, "executions"), "output"), e->output,
+			   &cv);
+		json_object_object_add(row, "status", status_json(e->status));
+		json_object_object_add(row, "output", cv);
+		json_object_object_add(row, "updatedAt", json_object_new_string(now));
+		rc = store_update(a->st, a->schema, C(a, "executions"), f, row, &pks);
+		json_object_put(row);
+		json_object_put(pks);
+		json_object_put(f);
+		if (rc)
+			goto out;
+	} else {
+		json_object_object_add(v, "workflowId",
+				       json_object_new_int64(e->flow->id));
+		json_object_object_add(v, "key", json_object_new_string(e->flow->key));
+		json_object_object_add(v, "eventKey",
+				       json_object_new_string(e->event_key));
+		json_object_object_add(v, "context", jsonx_ref(e->context));
+		json_object_object_add(v, "dispatched", json_object_new_boolean(1));
+		json_object_object_add(v, "manually",
+				       json_object_new_boolean(e->manually));
+		json_object_object_add(v, "startedAt", json_object_new_string(started));
+		json_object_object_add(v, "createdAt", json_object_new_string(started));
+		rc = rec_create(&x, C(a, "executions"), v, NULL, &rec);
+		if (rc)
+			goto out;
+		jsonx_get_int(rec, "id", &e->id);
+		if ((rc = count_execution(a, e->flow->id)))
+			goto out;
+	}
+	ids = calloc((size_t)e->njobs + 1, sizeof(*ids));
+	if (!ids)
+		abort();
+	for (int i = 0; i < e->njobs; i++) {
+		struct wf_job *j = &e->jobs[i];
+		json_object *jv = json_object_new_object(), *jr = NULL;
+		char st[32];
+		util_iso_from_ms(j->started_ms, st);
+		json_object_object_add(jv, "executionId", json_object_new_int64(e->id));
+		json_object_object_add(jv, "nodeId", json_object_new_int64(j->node_id));
+		json_object_object_add(jv, "nodeKey", json_object_new_string(j->node_key));
+		if (j->upstream >= 0)
+			json_object_object_add(jv, "upstreamId",
+					       json_object_new_int64(ids[j->upstream]));
+		json_object_object_add(jv, "status", json_object_new_int(j->status));
+		json_object_object_add(jv, "result", jsonx_ref(j->result));
+		json_object_object_add(jv, "meta", jsonx_ref(j->meta));
+		json_object_object_add(jv, "startedAt", json_object_new_string(st));
+		rc = rec_create(&x, C(a, "jobs"), jv, NULL, &jr);
+		if (!rc)
+			jsonx_get_int(jr, "id", &ids[i]);
+		json_object_put(jr);
+		json_object_put(jv);
+		if (rc)
+			goto out;
+	}
+	*id = e->id;
+out:
+	if (rc)
+		log_error("saving execution of workflow %lld: %s",
+			  (long long)e->flow->id, x.reason[0] ? x.reason
+							      : store_errmsg(a->st));
+	free(ids);
+	json_object_put(v);
+	json_object_put(rec);
+	return rc;
+}
+
+int wf_exec_enqueue(struct app *a, const struct wf_flow *f,
+		    json_object *context, int64_t *id)
+{
+	struct rctx x = {.app = a};
+	json_object *v = json_object_new_object(), *rec = NULL;
+	char key[40];
+	int rc;
+
+	util_uuid(key);
+	json_object_object_add(v, "workflowId", json_object_new_int64(f->id));
+	json_object_object_add(v, "key", json_object_new_string(f->key));
+	json_object_object_add(v, "eventKey", json_object_new_string(key));
+	json_object_object_add(v, "context", jsonx_ref(context));
+	json_object_object_add(v, "status", NULL);
+	json_object_object_add(v, "dispatched", json_object_new_boolean(0));
+	rc = rec_create(&x, C(a, "executions"), v, NULL, &rec);
+	if (!rc) {
+		jsonx_get_int(rec, "id", id);
+		rc = count_execution(a, f->id);
+	}
+	json_object_put(v);
+	json_object_put(rec);
+	return rc;
+}
+
+/* ---- the queue ---- */
+
+/* Run one claimed execution: every node's writes and the final rows
+ * commit together; an error that stops the store rolls back and records
+ * the execution as ERROR. */
+static void run_claimed(struct app *a, int64_t id)
+{
+	const struct coll *c = C(a, "executions");
+	json_object *flt = json_object_new_object(), *rows = NULL;
+	struct store_find q = {.filter = flt, .limit = 1};
+	struct wf_flow *flow = NULL;
+	struct wf_exec e;
+	int64_t wid = 0, uid = 0, saved;
+	int rc;
+
+	json_object_object_add(flt, "id", json_object_new_int64(id));
+	rc = store_find(a->st, a->schema, c, &q, &rows);
+	json_object_put(flt);
+	json_object *row = rc || !json_object_array_length(rows)
+				   ? NULL
+				   : json_object_array_get_idx(rows, 0);
+	jsonx_get_int(row, "workflowId", &wid);
+	if (!row || wf_flow_load(a, wid, &flow) || !flow) {
+		log_error("queued execution %lld: workflow %lld is gone",
+			  (long long)id, (long long)wid);
+		json_object *f2 = json_object_new_object(), *v = NULL, *pks = NULL;
+		json_object_object_add(f2, "id", json_object_new_int64(id));
+		v = json_tokener_parse("{\"status\":-2}");
+		store_update(a->st, a->schema, c, f2, v, &pks);
+		json_object_put(f2);
+		json_object_put(v);
+		json_object_put(pks);
+		json_object_put(rows);
+		return;
+	}
+	json_object *ctx = jsonx_ref(jsonx_get(row, "context"));
+	jsonx_get_int(jsonx_get(ctx, "user"), "id", &uid);
+	json_object_put(rows);
+	wf_exec_init(&e, a, flow, ctx, uid, false);
+	e.id = id;
+	rc = store_begin(a->st, true);
+	if (!rc) {
+		wf_exec_run(&e);
+		rc = wf_exec_save(&e, &saved);
+		rc = rc ? rc : store_commit(a->st);
+		if (rc)
+			store_rollback(a->st);
+	}
+	if (rc) {
+		/* Keep the record of what happened, without the writes. */
+		e.status = WF_ERROR;
+		for (int i = 0; i < e.njobs; i++)
+			e.jobs[i].status = e.jobs[i].status == WF_RESOLVED
+						   ? WF_RESOLVED
+						   : WF_ERROR;
+		if (!store_begin(a->st, true)) {
+			if (wf_exec_save(&e, &saved) || store_commit(a->st))
+				store_rollback(a->st);
+		}
+	}
+	if (e.status < 0)
+		log_info("execution %lld of workflow %s ended with status %d: %s",
+			 (long long)id, flow->key, e.status, e.error);
+	wf_exec_free(&e);
+	wf_flow_free(flow);
+}
+
+int wf_engine_run_queue(struct app *a, int *n)
+{
+	int64_t id;
+	int rc = 0;
+	*n = 0;
+	if (!a->st)
+		return 0;
+	while (!(rc = store_claim_execution(a->st, a->worker, &id)) && id) {
+		run_claimed(a, id);
+		(*n)++;
+	}
+	return rc;
+}
+
+void wf_engine_after_response(struct app *a)
+{
+	int n;
+	if (a->st && !app_refresh(a))
+		wf_engine_run_queue(a, &n);
+}
+
+static char self_worker[64];
+
+/* Start of process pid in ms since the epoch, from /proc (0: unknown). */
+static int64_t proc_start_ms(int pid)
+{
+	char path[64], buf[1024];
+	FILE *f;
+	unsigned long long ticks = 0, btime = 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (!(f = fopen(path, "r")))
+		return 0;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+	for (int field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%llu", &ticks) != 1)
+		return 0;
+	if (!(f = fopen("/proc/stat", "r")))
+		return 0;
+	while (fgets(buf, sizeof(buf), f))
+		if (sscanf(buf, "btime %llu", &btime) == 1)
+			break;
+	fclose(f);
+	long hz = sysconf(_SC_CLK_TCK);
+	return (int64_t)btime * 1000 + (int64_t)(ticks * 1000 / (hz > 0 ? hz : 100));
+}
+
+/* A worker is "pid:startms" of the process that claimed an execution.  It
+ * is alive when that pid runs and is the same process: a recycled pid
+ * started after the claimer did. */
+static bool worker_alive(const char *worker)
+{
+	int pid = atoi(worker);
+	const char *colon = strchr(worker, ':');
+	int64_t started = colon ? strtoll(colon + 1, NULL, 10) : 0;
+	if (!strcmp(worker, self_worker))
+		return true;
+	if (pid <= 0 || pid == getpid())
+		return false;
+	if (kill(pid, 0) != 0 && errno != EPERM)
+		return false;
+	int64_t real = proc_start_ms(pid);
+	return !real || !started || real <= started + 1000;
+}
+
+void wf_engine_recover(struct app *a)
+{
+	int64_t n = 0;
+	snprintf(self_worker, sizeof(self_worker), "%s", a->worker);
+	if (!a->st || app_refresh(a))
+		return;
+	if (!store_abort_orphans(a->st, worker_alive, &n) && n)
+		log_info("%lld execution(s) of dead processes marked ABORTED",
+			 (long long)n);
+	int ran = 0;
+	wf_engine_run_queue(a, &ran);
+}

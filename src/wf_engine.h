@@ -1,0 +1,18 @@
+/*
+ * wf_engine: executions and jobs; the processor walk of reference §5.
+ */
+#ifndef FLOWCGI_WF_ENGINE_H
+#define FLOWCGI_WF_ENGINE_H
+
+#include "app.h"
+
+/* At process start: executions left STARTED by dead processes become
+ * ABORTED; queued ones will be run after the next response. */
+void wf_engine_recover(struct app *a);
+/* After a response: run the queued asynchronous executions. */
+void wf_engine_after_response(struct app *a);
+/* Run every queued execution now (the run-queue command); returns how
+ * many ran in *n. */
+int wf_engine_run_queue(struct app *a, int *n);
+
+#endif
