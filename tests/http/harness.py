@@ -205,6 +205,7 @@ class Response:
         self.body = body
         self.stderr = stderr            # CGI mode only: the program's stderr
         self.returncode = returncode    # CGI mode only: its exit status
+        self.server = None              # the Server that answered (HTTP mode)
         try:
             self.json = _json.loads(body.decode('utf-8')) if body.strip() else None
         except ValueError:
@@ -658,7 +659,9 @@ class Server:
                 raise
             if r.will_close:
                 self._drop_conn()
-            return Response(r.status, Headers(r.getheaders()), data, r.reason)
+            resp = Response(r.status, Headers(r.getheaders()), data, r.reason)
+            resp.server = self
+            return resp
 
     def request(self, method, path, json=None, data=None, headers=None,
                 token=None, role=None, timeout=30, params=None):
@@ -700,6 +703,9 @@ class Server:
     def error_log(self):
         """The text of the server's error log(s), FastCGI stderr included."""
         return '\n'.join(_read(p) for p in self.logs if os.path.exists(p))
+
+    def log_tail(self, chars=2000):
+        return self.error_log()[-chars:]
 
     def running(self):
         return self.proc.poll() is None
@@ -916,10 +922,22 @@ class SetupError(AssertionError):
     """An API call needed to set up a test answered something unexpected."""
 
 
+def diagnose(r):
+    """Text for an assertion message: the response, plus the server's log
+    tail (or the CGI stderr) when the answer was a 5xx."""
+    msg = '%s %s' % (r.status, r.text[:500])
+    if r.status >= 500:
+        if r.server is not None:
+            msg += '\n--- %s log tail:\n%s' % (r.server.kind, r.server.log_tail(1500))
+        elif r.stderr:
+            msg += '\n--- stderr:\n%s' % r.stderr[-1500:]
+    return msg
+
+
 def expect(r, what, status=200):
     """r if r.status == status, else SetupError naming the step and the answer."""
     if r.status != status:
-        raise SetupError('%s: expected %d, got %d %s' % (what, status, r.status, r.text[:500]))
+        raise SetupError('%s: expected %d, got %s' % (what, status, diagnose(r)))
     return r
 
 
