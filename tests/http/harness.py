@@ -791,6 +791,22 @@ def _launch(kind, site, cmd, port, sdir, logs, procs, startup_timeout, user_kw):
     site.servers.append(server)
     try:
         _wait_port(port, proc, startup_timeout, server.logs)
+        if kind == 'lighttpd':
+            # lighttpd spawns its FastCGI processes at startup: make sure they
+            # stay up (a program that exits at once shows here, clearly).
+            deadline = time.monotonic() + startup_timeout
+            stable = 0
+            while True:
+                n = len(server.fcgi_pids())
+                stable = stable + 1 if n == procs else 0
+                if stable >= 3:
+                    break
+                if time.monotonic() > deadline or proc.poll() is not None or \
+                        (n < procs and 'gw-backend failed to start' in server.error_log()):
+                    raise HarnessError(
+                        'lighttpd started, but %d of its %d FastCGI processes are running '
+                        '(does the program exit at once?):\n%s' % (n, procs, server.log_tail()))
+                time.sleep(0.03)
     except BaseException:
         server.stop()
         raise
