@@ -837,9 +837,9 @@ def _shipped_lighttpd_conf(values):
     return out
 
 
-def start_lighttpd(site, procs=2, extra_env=None, startup_timeout=10):
+def start_lighttpd(site, procs=2, extra_env=None, startup_timeout=10, port=None):
     """lighttpd + mod_fastcgi with `procs` FastCGI processes, on a free port."""
-    port = free_port()
+    port = port or free_port()
     sdir = _mkdir(os.path.join(site.base, 'lighttpd-%d' % port))
     _mkdir(os.path.join(sdir, 'htdocs'))
     for d in ('run', 'logs', 'tmp'):
@@ -875,9 +875,14 @@ def _apache_quote(v):
     return '"%s"' % str(v).replace('\\', '\\\\').replace('"', '\\"')
 
 
-def start_apache(site, procs=4, extra_env=None, startup_timeout=10):
-    """Apache 2.4 (event MPM) + mod_fcgid, at most `procs` FastCGI processes."""
-    port = free_port()
+def start_apache(site, procs=4, extra_env=None, startup_timeout=10, port=None):
+    """Apache 2.4 (event MPM) + mod_fcgid, at most `procs` FastCGI processes.
+
+    mod_fcgid starts the processes on demand, one request at a time each, and
+    a request that finds them all busy waits 1 s before a new one is spawned
+    (hosting.md, gotcha 1): keep a test's concurrency at or below `procs`.
+    """
+    port = port or free_port()
     sdir = _mkdir(os.path.join(site.base, 'apache-%d' % port))
     _mkdir(os.path.join(sdir, 'htdocs'))
     for d in ('run', 'logs'):
