@@ -610,6 +610,7 @@ class Server:
         self.url = 'http://127.0.0.1:%d/api' % port
         self.forced_kills = []        # PIDs that needed SIGKILL at stop()
         self._seen = {}               # pid -> starttime of every process seen under us
+        self._scanned = {}            # log path -> bytes already scanned for sanitizer reports
         self._local = threading.local()
         self._conns = []
         self._conns_lock = threading.Lock()
@@ -708,7 +709,22 @@ class Server:
         return self.error_log()[-chars:]
 
     def running(self):
-        return self.proc.poll() is None
+        return self.proc is not None and self.proc.poll() is None
+
+    def scan_logs(self):
+        """Scan what the logs gained since the last scan for sanitizer reports."""
+        for p in self.logs:
+            try:
+                with open(p, 'rb') as f:
+                    f.seek(self._scanned.get(p, 0))
+                    data = f.read()
+            except OSError:
+                continue
+            # Only whole lines; the rest is scanned next time.
+            cut = data.rfind(b'\n') + 1
+            if cut:
+                self._scanned[p] = self._scanned.get(p, 0) + cut
+                scan_sanitizer('%s %s' % (self.kind, p), data[:cut].decode('utf-8', 'replace'))
 
     def stop(self, timeout=10):
         """Stop the server and its FastCGI processes, by PID; idempotent."""
@@ -751,8 +767,10 @@ class Server:
             time.sleep(0.05)
         _reap(self._seen)
         self.proc = None
-        for p in self.logs:
-            scan_sanitizer('%s %s' % (self.kind, p), _read(p))
+        self.scan_logs()
+        for p in self.logs:     # a last line without a newline
+            rest = _read(p)[self._scanned.get(p, 0):] if os.path.exists(p) else ''
+            scan_sanitizer('%s %s' % (self.kind, p), rest)
         with _lock:
             if self in _live_servers:
                 _live_servers.remove(self)
@@ -909,6 +927,14 @@ def start_apache(site, procs=4, extra_env=None, startup_timeout=10, port=None):
 def start_server(kind, site, **kw):
     """start_lighttpd or start_apache by name ('lighttpd' | 'apache')."""
     return {'lighttpd': start_lighttpd, 'apache': start_apache}[kind](site, **kw)
+
+
+def scan_live_logs():
+    """Scan the new log output of every running server (run.py, after each test)."""
+    with _lock:
+        servers = list(_live_servers)
+    for s in servers:
+        s.scan_logs()
 
 
 def cleanup_all():

@@ -48,6 +48,11 @@ class LineResult(unittest.TestResult):
         harness.CURRENT_TEST = _name(test)
         self._t0[id(test)] = time.monotonic()
 
+    def stopTest(self, test):
+        super().stopTest(test)
+        import harness
+        harness.scan_live_logs()
+
     def addSuccess(self, test):
         super().addSuccess(test)
         self.passed += 1
@@ -150,7 +155,7 @@ def main():
         print('SANITIZER: %d report(s)' % len(reports))
         for where, test, excerpt in reports:
             print('-' * 70)
-            print('in %s (during %s)' % (where, test or 'setup'))
+            print('in %s (found after %s)' % (where, test or 'setup'))
             print(excerpt)
     print('\n%d passed, %d failed%s%s in %.1fs' % (
         result.passed, failed,
