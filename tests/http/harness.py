@@ -642,6 +642,9 @@ class Server:
         if c is not None:
             c.close()
             self._local.conn = None
+            with self._conns_lock:
+                if c in self._conns:
+                    self._conns.remove(c)
 
     def raw_request(self, method, target, body=None, headers=None, timeout=30):
         """Send target (a full URL path) as is; keep-alive per thread."""
