@@ -1,0 +1,129 @@
+#!/bin/bash
+# make bench: wrk against flowcgi and a hello-world FastCGI baseline, both
+# behind lighttpd with the same config and the same number of FastCGI
+# processes. Prints a table and writes it to bench/results/latest.md.
+#
+# Knobs (environment): PROG (default cgi-bin/flowcgi.fcgi), BENCH_PROCS (4),
+# BENCH_DURATION (10s), BENCH_RUNS (3, the median is reported),
+# BENCH_CONNECTIONS ("1 16 64"), BENCH_ONLY=hello (baseline only).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PROG=${PROG:-$PWD/cgi-bin/flowcgi.fcgi}
+PROCS=${BENCH_PROCS:-4}
+DURATION=${BENCH_DURATION:-10s}
+RUNS=${BENCH_RUNS:-3}
+CONNS=${BENCH_CONNECTIONS:-1 16 64}
+ONLY=${BENCH_ONLY:-}
+OUT=bench/results/latest.md
+
+command -v wrk >/dev/null || { echo "bench: wrk is missing (make deps)" >&2; exit 1; }
+cc -O2 -Wall -Wextra -std=c11 -o bench/hello.fcgi bench/hello.c -lfcgi
+
+tmp=$(mktemp -d /tmp/flowcgi-bench.XXXXXX)
+# setup.py runs the servers until fd 3 closes (also when this script dies).
+exec 3> >(exec python3 bench/setup.py --prog "$PROG" --hello bench/hello.fcgi \
+	--procs "$PROCS" --vars "$tmp/vars")
+SETUP_PID=$!
+trap 'exec 3>&-; wait "$SETUP_PID" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+
+for _ in $(seq 600); do
+	[ -e "$tmp/vars" ] && break
+	kill -0 "$SETUP_PID" 2>/dev/null || { echo "bench: setup.py died" >&2; exit 1; }
+	sleep 0.1
+done
+[ -e "$tmp/vars" ] || { echo "bench: setup.py timed out" >&2; exit 1; }
+# shellcheck disable=SC1091
+. "$tmp/vars"
+[ -n "$HELLO_URL" ] || { echo "bench: the hello server did not start" >&2; exit 1; }
+if [ -n "$SETUP_ERROR" ] && [ "$ONLY" != hello ]; then
+	echo "bench: flowcgi setup failed, nothing to measure:" >&2
+	echo "$SETUP_ERROR" >&2
+	echo "(BENCH_ONLY=hello measures the baseline alone)" >&2
+	exit 1
+fi
+
+cat > "$tmp/trigger.lua" <<'EOF'
+wrk.method = "POST"
+wrk.body = '{"indicator":7}'
+wrk.headers["Content-Type"] = "application/json"
+EOF
+
+declare -A URL SCRIPT
+TARGETS="hello"
+URL[hello]=$HELLO_URL
+if [ "$ONLY" != hello ]; then
+	TARGETS="hello get trigger"
+	URL[get]="$API/samples:get/$ROW"
+	URL[trigger]="$API/samples:trigger/$ROW?triggerWorkflows=$KEY"
+	SCRIPT[trigger]=$tmp/trigger.lua
+fi
+
+# run_wrk TARGET CONNS DURATION -> "rps p50_ms p99_ms non2xx errors"
+run_wrk() {
+	local t=$1 c=$2 d=$3 th=2
+	[ "$c" -lt 2 ] && th=1
+	local args=(-t"$th" -c"$c" -d"$d" --latency -H "Authorization: Bearer ${TOKEN:-none}")
+	[ -n "${SCRIPT[$t]:-}" ] && args+=(-s "${SCRIPT[$t]}")
+	wrk "${args[@]}" "${URL[$t]}" | awk '
+		function ms(v) {
+			if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0
+			if (v ~ /m$/) return v * 60000; if (v ~ /s$/) return v * 1000; return v
+		}
+		/Requests\/sec:/ { rps = $2 }
+		$1 == "50%" { p50 = ms($2) }
+		$1 == "99%" { p99 = ms($2) }
+		/Non-2xx or 3xx responses:/ { bad = $5 }
+		/Socket errors:/ { gsub(",", ""); err = $4 + $6 + $8 + $10 }
+		END { printf "%.0f %.3f %.3f %d %d\n", rps, p50, p99, bad, err }'
+}
+
+echo "bench: warming up"
+for t in $TARGETS; do run_wrk "$t" 16 2s >/dev/null; done
+
+: > "$tmp/results"
+for c in $CONNS; do
+	for r in $(seq "$RUNS"); do
+		for t in $TARGETS; do
+			line=$(run_wrk "$t" "$c" "$DURATION")
+			echo "$t $c $line" >> "$tmp/results"
+			printf 'bench: %-8s c=%-3s run %s: %s\n' "$t" "$c" "$r" "$line"
+		done
+	done
+done
+
+# Median of the runs for each metric; ratio = req/s against hello at the same c.
+median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+mkdir -p bench/results
+{
+	echo "# flowcgi benchmark"
+	echo
+	echo "$(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'),"
+	echo "$(nproc) CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)),"
+	echo "lighttpd $(lighttpd -v | awk '{ print $1 }' | cut -d/ -f2), $PROCS FastCGI processes per program,"
+	echo "wrk -t2 (-t1 at c=1) -d$DURATION --latency, median of $RUNS runs; wrk runs on the same machine."
+	echo
+	echo "- hello: bench/hello.c, a FastCGI hello world (the baseline)"
+	[ "$ONLY" != hello ] && echo "- get: GET /api/samples:get/$ROW (signed in as root)" &&
+		echo "- trigger: POST /api/samples:trigger/$ROW?triggerWorkflows=<key>, a sync workflow with one update node"
+	echo
+	echo "| target | connections | req/s | p50 ms | p99 ms | req/s vs hello | non-2xx | socket errors |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+	for c in $CONNS; do
+		base=$(awk -v c="$c" '$1 == "hello" && $2 == c { print $3 }' "$tmp/results" | median)
+		for t in $TARGETS; do
+			sel() { awk -v t="$t" -v c="$c" -v f="$1" '$1 == t && $2 == c { print $f }' "$tmp/results"; }
+			rps=$(sel 3 | median); p50=$(sel 4 | median); p99=$(sel 5 | median)
+			bad=$(sel 6 | awk '{ s += $1 } END { print s + 0 }')
+			err=$(sel 7 | awk '{ s += $1 } END { print s + 0 }')
+			ratio=$(awk -v a="$rps" -v b="$base" 'BEGIN { printf (b > 0) ? "%.2f" : "-", a / b }')
+			printf '| %s | %s | %.0f | %.2f | %.2f | %s | %s | %s |\n' \
+				"$t" "$c" "$rps" "$p50" "$p99" "$ratio" "$bad" "$err"
+		done
+	done
+} > "$OUT"
+echo
+cat "$OUT"
+if awk '$1 != "hello" && ($6 > 0) { found = 1 } END { exit !found }' "$tmp/results"; then
+	echo "bench: WARNING: some flowcgi requests did not answer 2xx (see non-2xx)" >&2
+fi

@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""Servers and demo data for bench/bench.sh.
+
+    python3 bench/setup.py --prog cgi-bin/flowcgi.fcgi --hello bench/hello.fcgi \
+        --procs 4 --vars FILE  < pipe
+
+Starts two lighttpd servers from the same test config with the same number
+of FastCGI processes: one runs hello.fcgi (the baseline), one runs flowcgi on
+a fresh site (init). Then it makes the demo over flowcgi's HTTP API (sign in;
+collection `samples`; one row; an enabled sync custom-action workflow with one
+update node) and writes shell assignments to FILE:
+
+    HELLO_URL=...  API=...  TOKEN=...  KEY=...  ROW=...  SETUP_ERROR=...
+
+SETUP_ERROR is empty when everything worked, else it says which step failed
+and what the program answered (the hello server still runs). The servers run
+until stdin reaches end of file (bench.sh holds the pipe; if bench.sh dies,
+the pipe closes and they stop) or SIGTERM.
+"""
+
+import argparse
+import os
+import shlex
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'tests', 'http'))
+import harness  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    ap.add_argument('--prog', required=True)
+    ap.add_argument('--hello', required=True)
+    ap.add_argument('--procs', type=int, default=4)
+    ap.add_argument('--vars', required=True)
+    args = ap.parse_args()
+
+    out = {'HELLO_URL': '', 'API': '', 'TOKEN': '', 'KEY': '', 'ROW': '', 'SETUP_ERROR': ''}
+    hello_site = harness.Site(prog=args.hello, init=False)
+    hello = harness.start_lighttpd(hello_site, procs=args.procs)
+    out['HELLO_URL'] = hello.url + '/hello'
+    try:
+        site = harness.Site(prog=args.prog)
+        api = harness.start_lighttpd(site, procs=args.procs)
+        out['API'] = api.url
+        token = harness.sign_in(api)
+        demo = harness.setup_samples(api, token)
+        out.update(TOKEN=token, KEY=demo['key'], ROW=str(demo['row_id']))
+        print('setup: %d x hello.fcgi at %s, %d x flowcgi at %s, workflow %s'
+              % (args.procs, hello.url, args.procs, api.url, demo['key']), file=sys.stderr)
+    except (harness.HarnessError, harness.SetupError, OSError) as e:
+        out['SETUP_ERROR'] = str(e)[:2000] or type(e).__name__
+
+    tmp = args.vars + '.tmp'
+    with open(tmp, 'w') as f:
+        for k, v in out.items():
+            f.write('%s=%s\n' % (k, shlex.quote(v)))
+    os.rename(tmp, args.vars)
+
+    try:
+        while sys.stdin.buffer.read(4096):
+            pass
+    except KeyboardInterrupt:
+        pass
+    harness.cleanup_all()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
