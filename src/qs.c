@@ -117,8 +117,8 @@ static char *decode(const char *s, size_t n, char *err, size_t errlen)
 	d[n] = 0;
 	long len = util_url_decode(d, n, true);
 	if (len < 0 || !util_utf8_valid(d, (size_t)len)) {
-		snprintf(err, errlen, "Malformed query string near \"%.40s\"",
-			 d);
+		snprintf(err, errlen, "Malformed query string: a bad percent "
+				      "escape or invalid UTF-8");
 		free(d);
 		return NULL;
 	}

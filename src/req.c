@@ -11,7 +11,7 @@
 #include "qs.h"
 #include "util.h"
 
-#define REQ_MAX_QUERY 65536
+#define REQ_MAX_QUERY 16384
 #define REQ_MAX_PATH 4096
 
 void req_begin(struct req *r, struct app *app, struct arena *arena)

@@ -243,7 +243,7 @@ int store_open(const char *path, bool create, struct store **out)
 	sqlite3_limit(st->db, SQLITE_LIMIT_LENGTH, 64 * 1024 * 1024);
 	rc = store_exec(st, "PRAGMA foreign_keys=ON;"
 			    "PRAGMA synchronous=NORMAL;"
-			    "PRAGMA cache_size=-4096;"
+			    "PRAGMA cache_size=-512;"
 			    "PRAGMA temp_store=MEMORY;");
 	if (!rc && create)
 		rc = store_exec(st, "PRAGMA journal_mode=WAL;");
