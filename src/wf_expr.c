@@ -814,6 +814,7 @@ int wf_expr_eval(const char *engine, const char *expr, wf_resolve_fn resolve,
 		 void *ctx, json_object **out, char *err, size_t errlen)
 {
 	struct parser p = {0};
+	struct xeval e = {0};
 	json_object *v = NULL;
 	size_t len;
 	int root, rc = -1;
@@ -858,7 +859,10 @@ int wf_expr_eval(const char *engine, const char *expr, wf_resolve_fn resolve,
 		trailing(&p);
 		goto out;
 	}
-	struct xeval e = {p.engine, p.nodes, 0, err, errlen};
+	e.engine = p.engine;
+	e.nodes = p.nodes;
+	e.err = err;
+	e.errlen = errlen;
 	if (xeval_node(&e, root, &v))
 		goto out;
 	*out = finish(v, 0, true);

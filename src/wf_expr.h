@@ -30,8 +30,11 @@
  * a variable holding "1+1" stays the string "1+1".
  *
  * Limits: expressions over WF_EXPR_MAX_LEN bytes, nested deeper than
- * WF_EXPR_MAX_DEPTH levels, doing more than WF_EXPR_MAX_STEPS steps or
- * building strings over WF_EXPR_MAX_STR bytes are refused with an error.
+ * WF_EXPR_MAX_DEPTH levels (or trees taller than 8 times that), doing
+ * more than WF_EXPR_MAX_STEPS steps, building strings over
+ * WF_EXPR_MAX_STR bytes, or whose operators and functions touch more
+ * than WF_EXPR_MAX_WORK bytes of operands and results in total are
+ * refused with an error.
  */
 #ifndef FLOWCGI_WF_EXPR_H
 #define FLOWCGI_WF_EXPR_H
@@ -44,6 +47,7 @@
 #define WF_EXPR_MAX_DEPTH 64
 #define WF_EXPR_MAX_STEPS 1000000L
 #define WF_EXPR_MAX_STR (4u << 20)
+#define WF_EXPR_MAX_WORK (64u << 20)
 
 /* Resolve a variable path such as "$context.data.price" (already trimmed);
  * return a NEW reference, or NULL for undefined (or JSON null). */

@@ -30,6 +30,50 @@ int xstep(struct xeval *e, long n)
 	return 0;
 }
 
+/* Size of v, walking at most until cap. */
+static size_t weight(json_object *v, size_t cap, int depth)
+{
+	size_t w = 1;
+
+	switch (json_object_get_type(v)) {
+	case json_type_string:
+		return (size_t)json_object_get_string_len(v) + 1;
+	case json_type_array:
+		for (size_t i = 0; i < json_object_array_length(v) && w <= cap;
+		     i++)
+			w += depth > WF_EXPR_MAX_DEPTH
+				     ? cap
+				     : weight(json_object_array_get_idx(v, i),
+					      cap - w, depth + 1);
+		return w;
+	case json_type_object: {
+		json_object_object_foreach(v, k, val) {
+			if (w > cap)
+				break;
+			w += strlen(k) + (depth > WF_EXPR_MAX_DEPTH
+						  ? cap
+						  : weight(val, cap - w,
+							   depth + 1));
+		}
+		return w;
+	}
+	default:
+		return 1;
+	}
+}
+
+int xwork(struct xeval *e, json_object *v)
+{
+	size_t left = WF_EXPR_MAX_WORK - e->work;
+	size_t w = weight(v, left, 0);
+
+	if (w > left)
+		return xerr(e, "Expression too expensive (works on more than "
+			       "%u bytes)", WF_EXPR_MAX_WORK);
+	e->work += w;
+	return 0;
+}
+
 json_object *xnum(double d)
 {
 	return json_object_new_double(d);
@@ -465,9 +509,15 @@ static int eval_call(struct xeval *e, int n, json_object **out)
 	if (!argv)
 		abort();
 	for (int a = x->args; a >= 0; a = e->nodes[a].next, i++)
-		if (xeval_node(e, a, &argv[i]))
+		if (xeval_node(e, a, &argv[i]) || xwork(e, argv[i]))
 			goto out;
 	rc = f->call(e, f, argv, argc, out);
+	if (rc == 0 && json_object_is_type(*out, json_type_string) &&
+	    xwork(e, *out)) {
+		json_object_put(*out);
+		*out = NULL;
+		rc = -1;
+	}
 out:
 	for (int k = 0; k < argc; k++)
 		json_object_put(argv[k]);
@@ -570,18 +620,26 @@ int xeval_node(struct xeval *e, int n, json_object **out)
 		return 0;
 	}
 	case N_UNARY:
-		if (xeval_node(e, x->a, &a))
+		if (xeval_node(e, x->a, &a) || xwork(e, a)) {
+			json_object_put(a);
 			return -1;
+		}
 		rc = unary(e, x->op, a, out);
 		json_object_put(a);
 		return rc;
 	case N_BINARY:
 		if (x->op == OP_AND || x->op == OP_OR)
 			return eval_logic(e, x, out);
-		if (xeval_node(e, x->a, &a) || xeval_node(e, x->b, &b))
+		if (xeval_node(e, x->a, &a) || xeval_node(e, x->b, &b) ||
+		    xwork(e, a) || xwork(e, b))
 			goto out;
 		rc = e->engine == XE_MATH ? binary_math(e, x->op, a, b, out)
 					  : binary_formula(e, x->op, a, b, out);
+		if (rc == 0 && xwork(e, *out)) {
+			json_object_put(*out);
+			*out = NULL;
+			rc = -1;
+		}
 		goto out;
 	case N_COND:
 		return eval_cond(e, x, out);

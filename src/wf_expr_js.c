@@ -361,6 +361,10 @@ const char *xfind(const char *hay, size_t hlen, const char *needle,
 
 	if (nlen == 0)
 		return hay;
+	/* memchr + memcmp is quadratic only for long needles: glibc's
+	 * memmem is linear there. */
+	if (nlen > 32)
+		return memmem(hay, hlen, needle, nlen);
 	while ((size_t)(end - p) >= nlen &&
 	       (p = memchr(p, needle[0], (size_t)(end - p) - nlen + 1))) {
 		if (memcmp(p, needle, nlen) == 0)

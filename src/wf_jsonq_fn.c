@@ -121,14 +121,6 @@ static int f_sum_avg(struct jq *q, const struct jq_fn *f, json_object **argv,
 
 /* ---- strings ------------------------------------------------------------- */
 
-static const char *find(const char *h, size_t hl, const char *n, size_t nl)
-{
-	for (size_t i = 0; nl <= hl && i <= hl - nl; i++)
-		if (h[i] == n[0] && memcmp(h + i, n, nl) == 0)
-			return h + i;
-	return nl == 0 ? h : NULL;
-}
-
 static int f_contains(struct jq *q, const struct jq_fn *f, json_object **argv,
 		      const int *refs, int argc, json_object **out)
 {
@@ -145,10 +137,10 @@ static int f_contains(struct jq *q, const struct jq_fn *f, json_object **argv,
 		for (size_t i = 0; i < n && !r; i++)
 			r = jq_equal(json_object_array_get_idx(s, i), x, 0);
 	} else if (json_object_is_type(x, json_type_string)) {
-		r = find(json_object_get_string(s),
-			 (size_t)json_object_get_string_len(s),
-			 json_object_get_string(x),
-			 (size_t)json_object_get_string_len(x)) != NULL;
+		r = memmem(json_object_get_string(s),
+			   (size_t)json_object_get_string_len(s),
+			   json_object_get_string(x),
+			   (size_t)json_object_get_string_len(x)) != NULL;
 	}
 	*out = json_object_new_boolean(r);
 	return 0;

@@ -625,6 +625,31 @@ static void test_string_limit(void **state)
 				 -1);
 		assert_non_null(strstr(err, "exceeds"));
 	}
+	/* Work on big operands adds up, even when each result is small. */
+	char *many = malloc(64 * 16 + 1);
+	many[0] = 0;
+	for (int i = 0; i < 30; i++)
+		strcat(many, i ? " + LEN({{x}})" : "LEN({{x}})");
+	assert_int_equal(wf_expr_eval("formula.js", many, big_resolve, v, &out,
+				      err, sizeof(err)),
+			 -1);
+	assert_non_null(strstr(err, "too expensive"));
+	free(many);
+	/* A long needle that almost matches everywhere stays linear. */
+	char *needle = malloc(70000 + 16);
+	memset(needle, 'x', 70000);
+	strcpy(needle + 70000, "y");
+	json_object *pair = json_object_new_object();
+	json_object_object_add(pair, "h", json_object_get(v));
+	json_object_object_add(pair, "n", json_object_new_string(needle));
+	free(needle);
+	assert_int_equal(wf_expr_eval("formula.js",
+				      "SUBSTITUTE({{h}}, {{n}}, 'z') == {{h}}",
+				      resolve, pair, &out, err, sizeof(err)),
+			 0);
+	assert_true(json_object_get_boolean(out));
+	json_object_put(out);
+	json_object_put(pair);
 	/* Only one copy: fine. */
 	assert_int_equal(wf_expr_eval("formula.js", "LEN({{x}})", big_resolve,
 				      v, &out, err, sizeof(err)),

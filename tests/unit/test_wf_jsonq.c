@@ -376,6 +376,24 @@ static void test_limits(void **state)
 	json_object_put(out);
 	free(s);
 	json_object_put(data);
+
+	/* contains() with a long near-miss needle stays linear. */
+	size_t n = 3u << 20;
+	char *hay = malloc(n + 1);
+	memset(hay, 'x', n);
+	hay[n] = 0;
+	data = json_object_new_object();
+	json_object_object_add(data, "h", json_object_new_string(hay));
+	memset(hay, 'x', 100000);
+	strcpy(hay + 100000, "y");
+	json_object_object_add(data, "n", json_object_new_string(hay));
+	free(hay);
+	assert_int_equal(wf_jsonq_eval(data, "contains(h, n)", &out, err,
+				       sizeof(err)),
+			 0);
+	assert_false(json_object_get_boolean(out));
+	json_object_put(out);
+	json_object_put(data);
 }
 
 int main(void)
