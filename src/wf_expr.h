@@ -11,8 +11,15 @@
  *     Infinity NaN; + - * / % mod ^ (right-assoc, above unary minus:
  *     -2^2 = -4), unary - + not !, postfix ! (factorial), == != < <= > >=
  *     (chained as math.js: 1 < x < 3), and or xor not, a ? b : c,
- *     [a, b] arrays, obj.key member access, parentheses, and the functions
- *     listed in wf_expr_fn.c.  Comparisons: two strings compare as strings;
+ *     [a, b] arrays, obj.key member access, parentheses, and functions
+ *     abs add and atan2 boolean cbrt ceil compare concat cube divide equal
+ *     exp expm1 factorial fix floor format isInteger isNaN isNegative
+ *     isPositive isZero larger largerEq log log10 log1p log2 max mean
+ *     median min mod multiply not number or pow prod round sign sqrt
+ *     square string subtract sum typeOf unaryMinus unaryPlus unequal xor
+ *     and trigonometry (sin cos tan asin acos atan sinh cosh tanh);
+ *     round/ceil/floor/fix take an optional number of decimals (0-15).
+ *     Comparisons: two strings compare as strings;
  *     otherwise operands are converted to numbers.  Arithmetic converts
  *     booleans, null (0) and numeric strings to numbers, as math.js does;
  *     a non-numeric string is an error ('Cannot convert "a" to a number').
@@ -21,13 +28,24 @@
  *     NocoBase evaluates it in a JS sandbox: JS + - * / % ** (so "a" + 1
  *     is "a1"), == != === !==, < <= > >=, && || !, ?:, [a, b], a.b, a[i],
  *     plus Excel's & (text concatenation), = and <> (JS == and !=).
- *     Excel errors (#VALUE!, #DIV/0!, #NUM!, #N/A) are evaluation errors.
+ *     Functions: SUM AVERAGE MIN MAX PRODUCT COUNT COUNTA ROUND ROUNDUP
+ *     ROUNDDOWN TRUNC INT MOD ABS POWER SQRT EXP LN LOG LOG10 SIGN PI
+ *     CEILING FLOOR IF AND OR XOR NOT TRUE FALSE CONCATENATE CONCAT
+ *     TEXTJOIN LEN LEFT RIGHT MID UPPER LOWER TRIM SUBSTITUTE REPT EXACT
+ *     FIND VALUE ISBLANK ISNUMBER ISTEXT, Math.abs ceil floor round trunc
+ *     sign sqrt cbrt exp log log10 log2 min max pow, Math.PI Math.E,
+ *     Number String Boolean parseFloat parseInt isNaN isFinite.
+ *     Excel errors (#VALUE!, #DIV/0!, #NUM!) are evaluation errors.
+ *     Not supported: ^ and | (JS bitwise), typeof, object literals,
+ *     method calls ("a".toUpperCase()).
  *   "string": the text with every {{ path }} replaced by its string value
  *     (null, NaN, Infinity -> "").
  *
  * Variables: {{ path }} (path chars: word chars, $ . -) is resolved once
  * per distinct path and bound as a value, never pasted into the source, so
- * a variable holding "1+1" stays the string "1+1".
+ * a variable holding "1+1" stays the string "1+1".  Inside a string
+ * literal ('{{x}}') a placeholder is plain text (NocoBase substitutes
+ * before parsing there, which yields a meaningless symbol name).
  *
  * Limits: expressions over WF_EXPR_MAX_LEN bytes, nested deeper than
  * WF_EXPR_MAX_DEPTH levels (or trees taller than 8 times that), doing

@@ -388,8 +388,9 @@ static int f_text(struct xeval *e, const struct xfn *f, json_object **argv,
 	    (argc > 2 && fx_num(e, f, argv[2], 2, &m)))
 		return -1;
 	if (n < 0 || m < 0 || (f->op == T_MID && n < 1))
-		return xerr(e, "%s: #VALUE! (negative count or position)",
-			    f->name);
+		return xerr(e, "%s: #VALUE! (%s)", f->name,
+			    f->op == T_MID && n < 1 ? "start must be at least 1"
+						    : "negative count");
 	s = fx_text(argv[0]);
 	len = strlen(s);
 	chars = utf8_len(s, len);
