@@ -34,6 +34,18 @@ int jsonx_parse(const char *s, size_t n, int max_depth, json_object **out,
 	o = json_tokener_parse_ex(tok, s, (int)n);
 	jerr = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
+	if (jerr == json_tokener_continue && end == n) {
+		/* A top-level number or literal ("123", "true", "null") only
+		 * ends at a terminator: feed the NUL json-c takes as the end
+		 * of input.  Anything still open stays an error. */
+		json_object *last = json_tokener_parse_ex(tok, "", 1);
+		if (json_tokener_get_error(tok) == json_tokener_success) {
+			o = last;
+			jerr = json_tokener_success;
+		} else {
+			json_object_put(last);
+		}
+	}
 	if (jerr == json_tokener_continue) {
 		snprintf(err, errlen, "Unexpected end of JSON input");
 		goto out;
