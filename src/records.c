@@ -832,11 +832,53 @@ static int build_row(struct rctx *x, const struct coll *c, json_object *values,
 	return 0;
 }
 
+/* The write of rec_create; show collects associations given as objects,
+ * which a caller reading the record back appends. */
+static int insert(struct rctx *x, const struct coll *c, json_object *values,
+		  json_object *fixed, json_object *show, json_object **pk)
+{
+	json_object *row = json_object_new_object(),
+		    *later = json_object_new_object();
+	int rc;
+
+	*pk = NULL;
+	if ((rc = build_row(x, c, values, fixed, true, row, later, show)))
+		goto out;
+	if ((rc = from_store(x, store_insert(x->app->st, c, row, pk))))
+		goto out;
+	json_object_object_foreach(later, name, v) {
+		const struct field *f = coll_field(c, name);
+		json_object *src = !strcmp(f->source_key, c->pk)
+					   ? jsonx_ref(*pk)
+					   : jsonx_ref(jsonx_get(row, f->source_key));
+		rc = set_assoc(x, c, f, src, v, false);
+		json_object_put(src);
+		if (rc)
+			goto out;
+	}
+out:
+	json_object_put(row);
+	json_object_put(later);
+	return rc;
+}
+
+int rec_insert(struct rctx *x, const struct coll *c, json_object *values,
+	       json_object *fixed, json_object **pk)
+{
+	json_object *show = json_object_new_array();
+	int rc;
+	if (values && !json_object_is_type(values, json_type_object))
+		rc = rec_fail(x, APP_EVALIDATION, "values must be an object");
+	else
+		rc = insert(x, c, values, fixed, show, pk);
+	json_object_put(show);
+	return rc;
+}
+
 int rec_create(struct rctx *x, const struct coll *c, json_object *values,
 	       json_object *fixed, json_object **record)
 {
-	json_object *row = NULL, *later = NULL, *show = NULL, *pk = NULL,
-		    *flt = NULL;
+	json_object *show = NULL, *pk = NULL, *flt = NULL;
 	int rc;
 
 	*record = NULL;
@@ -857,33 +899,51 @@ int rec_create(struct rctx *x, const struct coll *c, json_object *values,
 	}
 	if (values && !json_object_is_type(values, json_type_object))
 		return rec_fail(x, APP_EVALIDATION, "values must be an object");
-	row = json_object_new_object();
-	later = json_object_new_object();
 	show = json_object_new_array();
-	if ((rc = build_row(x, c, values, fixed, true, row, later, show)))
+	if ((rc = insert(x, c, values, fixed, show, &pk)))
 		goto out;
-	if ((rc = from_store(x, store_insert(x->app->st, c, row, &pk))))
-		goto out;
-	json_object_object_foreach(later, name, v) {
-		const struct field *f = coll_field(c, name);
-		json_object *src = !strcmp(f->source_key, c->pk)
-					   ? jsonx_ref(pk)
-					   : jsonx_ref(jsonx_get(row, f->source_key));
-		rc = set_assoc(x, c, f, src, v, false);
-		json_object_put(src);
-		if (rc)
-			goto out;
-	}
 	flt = json_object_new_object();
 	json_object_object_add(flt, c->pk, jsonx_ref(pk));
 	struct rec_query q = {.filter = flt, .appends = show};
 	rc = rec_get(x, c, &q, record);
 out:
-	json_object_put(row);
-	json_object_put(later);
 	json_object_put(show);
 	json_object_put(pk);
 	json_object_put(flt);
+	return rc;
+}
+
+int rec_update_count(struct rctx *x, const struct coll *c, json_object *filter,
+		     json_object *values, int64_t *n)
+{
+	json_object *row = NULL, *later = NULL, *show = NULL, *pks = NULL;
+	int rc;
+
+	*n = 0;
+	if (!json_object_is_type(values, json_type_object))
+		return rec_fail(x, APP_EVALIDATION, "values must be an object");
+	row = json_object_new_object();
+	later = json_object_new_object();
+	show = json_object_new_array();
+	if ((rc = build_row(x, c, values, NULL, false, row, later, show)))
+		goto out;
+	if (json_object_object_length(later)) {
+		/* Associations need the rows: take the full path. */
+		json_object *recs = NULL;
+		rc = rec_update(x, c, filter, values, &recs);
+		*n = recs ? (int64_t)json_object_array_length(recs) : 0;
+		json_object_put(recs);
+		goto out;
+	}
+	rc = from_store(x, store_update(x->app->st, x->app->schema, c, filter,
+					 row, &pks));
+	if (!rc)
+		*n = (int64_t)json_object_array_length(pks);
+out:
+	json_object_put(row);
+	json_object_put(later);
+	json_object_put(show);
+	json_object_put(pks);
 	return rc;
 }
 

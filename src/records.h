@@ -61,9 +61,15 @@ int rec_append(struct rctx *x, const struct coll *c, json_object *rows,
  * column values that win over values (an association's foreign key). */
 int rec_create(struct rctx *x, const struct coll *c, json_object *values,
 	       json_object *fixed, json_object **record);
+/* Create without reading the record back: *pk gets its key (new ref). */
+int rec_insert(struct rctx *x, const struct coll *c, json_object *values,
+	       json_object *fixed, json_object **pk);
 /* Update the rows matching filter; *records the updated rows. */
 int rec_update(struct rctx *x, const struct coll *c, json_object *filter,
 	       json_object *values, json_object **records);
+/* Update without reading back: *n the number of rows changed. */
+int rec_update_count(struct rctx *x, const struct coll *c, json_object *filter,
+		     json_object *values, int64_t *n);
 int rec_destroy(struct rctx *x, const struct coll *c, json_object *filter,
 		int64_t *n);
 

@@ -188,11 +188,17 @@ int store_exec(struct store *st, const char *sql)
 
 void store_ident(struct buf *b, const char *name)
 {
+	/* Names come from the schema, which holds identifiers only; the
+	 * doubling of '"' is the belt to those braces. */
 	buf_putc(b, '"');
-	for (const char *p = name; *p; p++) {
-		if (*p == '"')
-			buf_putc(b, '"');
-		buf_putc(b, *p);
+	if (!strchr(name, '"')) {
+		buf_puts(b, name);
+	} else {
+		for (const char *p = name; *p; p++) {
+			if (*p == '"')
+				buf_putc(b, '"');
+			buf_putc(b, *p);
+		}
 	}
 	buf_putc(b, '"');
 }

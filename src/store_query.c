@@ -32,9 +32,18 @@ struct qctx {
 static int filter_obj(struct qctx *q, const struct coll *c, int t,
 		      json_object *f);
 
+/* An alias-qualified column: t<n>."name".  Hot: every query builds a few
+ * dozen, so no printf here. */
 static void col(struct qctx *q, int t, const char *name)
 {
-	buf_printf(q->sql, "t%d.", t);
+	char a[16];
+	int n = 0;
+	a[n++] = 't';
+	if (t >= 10)
+		a[n++] = (char)('0' + t / 10 % 10);
+	a[n++] = (char)('0' + t % 10);
+	a[n++] = '.';
+	buf_append(q->sql, a, (size_t)n);
 	store_ident(q->sql, name);
 }
 
@@ -983,17 +992,24 @@ out:
 
 int store_increment(struct store *st, const struct schema *s,
 		    const struct coll *c, json_object *filter,
-		    const char *column, int64_t delta)
+		    const char *column, const char *column2, int64_t delta)
 {
 	struct buf sql = {0}, set = {0};
 	json_object *binds = json_object_new_array();
 	sqlite3_stmt *stmt = NULL;
 	int rc;
 
-	store_ident(&set, column);
-	buf_puts(&set, " = COALESCE(");
-	store_ident(&set, column);
-	buf_printf(&set, ", 0) + %lld", (long long)delta);
+	for (int i = 0; i < 2; i++) {
+		const char *name = i ? column2 : column;
+		if (!name)
+			continue;
+		if (i)
+			buf_puts(&set, ", ");
+		store_ident(&set, name);
+		buf_puts(&set, " = COALESCE(");
+		store_ident(&set, name);
+		buf_printf(&set, ", 0) + %lld", (long long)delta);
+	}
 	rc = update_sql(st, s, c, filter, &sql, binds, buf_str(&set), NULL);
 	if (rc)
 		goto out;

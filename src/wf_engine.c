@@ -330,10 +330,7 @@ static int count_execution(struct app *a, int64_t workflow_id)
 	json_object *f = json_object_new_object();
 	json_object_object_add(f, "id", json_object_new_int64(workflow_id));
 	int rc = store_increment(a->st, a->schema, C(a, "workflows"), f,
-				 "executed", 1);
-	if (!rc)
-		rc = store_increment(a->st, a->schema, C(a, "workflows"), f,
-				     "allExecuted", 1);
+				 "executed", "allExecuted", 1);
 	json_object_put(f);
 	return rc;
 }
@@ -384,10 +381,10 @@ int wf_exec_save(struct wf_exec *e, int64_t *id)
 				       json_object_new_boolean(e->manually));
 		json_object_object_add(v, "startedAt", json_object_new_string(started));
 		json_object_object_add(v, "createdAt", json_object_new_string(started));
-		rc = rec_create(&x, C(a, "executions"), v, NULL, &rec);
+		rc = rec_insert(&x, C(a, "executions"), v, NULL, &rec);
 		if (rc)
 			goto out;
-		jsonx_get_int(rec, "id", &e->id);
+		e->id = json_object_get_int64(rec);
 		if ((rc = count_execution(a, e->flow->id)))
 			goto out;
 	}
@@ -409,9 +406,9 @@ int wf_exec_save(struct wf_exec *e, int64_t *id)
 		json_object_object_add(jv, "result", jsonx_ref(j->result));
 		json_object_object_add(jv, "meta", jsonx_ref(j->meta));
 		json_object_object_add(jv, "startedAt", json_object_new_string(st));
-		rc = rec_create(&x, C(a, "jobs"), jv, NULL, &jr);
+		rc = rec_insert(&x, C(a, "jobs"), jv, NULL, &jr);
 		if (!rc)
-			jsonx_get_int(jr, "id", &ids[i]);
+			ids[i] = json_object_get_int64(jr);
 		json_object_put(jr);
 		json_object_put(jv);
 		if (rc)
@@ -444,9 +441,9 @@ int wf_exec_enqueue(struct app *a, const struct wf_flow *f,
 	json_object_object_add(v, "context", jsonx_ref(context));
 	json_object_object_add(v, "status", NULL);
 	json_object_object_add(v, "dispatched", json_object_new_boolean(0));
-	rc = rec_create(&x, C(a, "executions"), v, NULL, &rec);
+	rc = rec_insert(&x, C(a, "executions"), v, NULL, &rec);
 	if (!rc) {
-		jsonx_get_int(rec, "id", id);
+		*id = json_object_get_int64(rec);
 		rc = count_execution(a, f->id);
 	}
 	json_object_put(v);

@@ -343,9 +343,10 @@ static void update_run(struct wf_exec *e, const struct wf_node *n, int job,
 	char err[256];
 	const struct coll *c = target(e, n, err, sizeof(err));
 	json_object *p = wf_render(e, jsonx_get(n->config, "params"));
-	json_object *filter = jsonx_get(p, "filter"), *recs = NULL;
+	json_object *filter = jsonx_get(p, "filter");
 	json_object *values = jsonx_get(p, "values");
 	struct rctx x = {.app = e->app};
+	int64_t count = 0;
 
 	if (!c) {
 		*status = WF_ERROR;
@@ -357,14 +358,12 @@ static void update_run(struct wf_exec *e, const struct wf_node *n, int job,
 	} else if (!json_object_is_type(values, json_type_object)) {
 		*status = WF_ERROR;
 		*result = wf_error_result("params.values must be an object");
-	} else if (rec_update(&x, c, filter, values, &recs)) {
+	} else if (rec_update_count(&x, c, filter, values, &count)) {
 		data_fail(&x, status, result);
 	} else {
 		*status = WF_RESOLVED;
-		*result = json_object_new_int64(
-			(int64_t)json_object_array_length(recs));
+		*result = json_object_new_int64(count);
 	}
-	json_object_put(recs);
 	json_object_put(p);
 }
 
