@@ -35,7 +35,7 @@ int api_rfail(struct req *r, struct rctx *x, int rc)
 int api_filter_param(struct req *r, json_object **filter)
 {
 	json_object *f = req_param(r, "filter");
-	char err[256];
+	char err[256] = "it is not an object";
 
 	*filter = NULL;
 	if (!f || json_object_is_type(f, json_type_null))
