@@ -6,6 +6,8 @@
 
 #include "err.h"
 #include "jsonx.h"
+#include "memo.h"
+#include "util.h"
 #include "store.h"
 
 static const struct {
@@ -93,9 +95,45 @@ static json_object *scope_by_id(struct app *a, const char *collection,
 	return s;
 }
 
+static int acl_decide(struct app *a, const char *role, const char *collection,
+		      const char *action, json_object **scope, char *reason,
+		      size_t reason_len);
+
+/* Decisions are remembered per role, collection and action while the
+ * security counter stands. */
 int acl_can(struct app *a, const char *role, const char *collection,
 	    const char *action, json_object **scope, char *reason,
 	    size_t reason_len)
+{
+	char key[256];
+	json_object *hit, *v;
+	int rc;
+
+	*scope = NULL;
+	if (role && !strcmp(role, "root"))
+		return 0;
+	snprintf(key, sizeof(key), "%s\x1f%s\x1f%s", role ? role : "",
+		 collection, action);
+	if ((hit = memo_get(a->decisions, key, 0))) {
+		snprintf(reason, reason_len, "%s",
+			 jsonx_get_str(hit, "reason") ? jsonx_get_str(hit, "reason")
+						      : "");
+		*scope = jsonx_ref(jsonx_get(hit, "scope"));
+		return (int)json_object_get_int(jsonx_get(hit, "rc"));
+	}
+	reason[0] = 0;
+	rc = acl_decide(a, role, collection, action, scope, reason, reason_len);
+	v = json_object_new_object();
+	json_object_object_add(v, "rc", json_object_new_int(rc));
+	json_object_object_add(v, "scope", jsonx_ref(*scope));
+	json_object_object_add(v, "reason", json_object_new_string(reason));
+	memo_put(a->decisions, key, v, 0);
+	return rc;
+}
+
+static int acl_decide(struct app *a, const char *role, const char *collection,
+		      const char *action, json_object **scope, char *reason,
+		      size_t reason_len)
 {
 	const char *acl = acl_alias(action);
 	json_object *rrow = NULL, *res = NULL, *act = NULL, *actions;
@@ -159,12 +197,16 @@ out:
 
 bool acl_is_admin(struct app *a, const char *role)
 {
-	json_object *row, *snippets;
+	json_object *row, *snippets, *hit;
 	bool ok = false;
+	char key[160];
 	if (!role)
 		return false;
 	if (!strcmp(role, "root"))
 		return true;
+	snprintf(key, sizeof(key), "admin\x1f%s", role);
+	if ((hit = memo_get(a->decisions, key, 0)))
+		return json_object_get_boolean(hit);
 	row = one(a, "roles", eq2("name", json_object_new_string(role), NULL,
 				  NULL));
 	if (!row)
@@ -178,5 +220,6 @@ bool acl_is_admin(struct app *a, const char *role)
 				     json_object_array_get_idx(snippets, i)),
 			     "pm.*");
 	json_object_put(row);
+	memo_put(a->decisions, key, json_object_new_boolean(ok), 0);
 	return ok;
 }

@@ -8,6 +8,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "memo.h"
 #include "util.h"
 #include "wf_cache.h"
 
@@ -85,6 +86,9 @@ void app_open(struct app *a, const struct app_config *cfg)
 	memset(a, 0, sizeof(*a));
 	a->cfg = *cfg;
 	a->wf_version = -1;
+	a->sec_version = -1;
+	a->principals = memo_new();
+	a->decisions = memo_new();
 	snprintf(a->worker, sizeof(a->worker), "%d:%lld", (int)getpid(),
 		 (long long)util_now_ms());
 	open_db(a);
@@ -93,6 +97,8 @@ void app_open(struct app *a, const struct app_config *cfg)
 void app_close(struct app *a)
 {
 	wf_cache_free(a->wf);
+	memo_free(a->principals);
+	memo_free(a->decisions);
 	schema_free(a->schema);
 	store_close(a->st);
 	free(a->app_key);
@@ -104,9 +110,9 @@ int app_reload_schema(struct app *a)
 {
 	json_object *defs = NULL;
 	struct schema *s = NULL;
-	int64_t sv = 0, wv = 0;
+	int64_t sv = 0, wv = 0, secv = 0;
 	char err[256];
-	int rc = store_counters(a->st, &sv, &wv);
+	int rc = store_counters(a->st, &sv, &wv, &secv);
 
 	if (!rc)
 		rc = store_defs_load(a->st, &defs);
@@ -124,15 +130,20 @@ int app_reload_schema(struct app *a)
 
 int app_refresh(struct app *a)
 {
-	int64_t sv, wv;
+	int64_t sv, wv, secv;
 	int rc;
 
 	if (!a->st)
 		open_db(a);
 	if (!a->st)
 		return APP_EDB_UNINIT;
-	if ((rc = store_counters(a->st, &sv, &wv)))
+	if ((rc = store_counters(a->st, &sv, &wv, &secv)))
 		return rc;
+	if (secv != a->sec_version) {
+		memo_clear(a->principals);
+		memo_clear(a->decisions);
+		a->sec_version = secv;
+	}
 	if (!a->schema || a->schema->version != sv)
 		if ((rc = app_reload_schema(a)))
 			return rc;

@@ -14,6 +14,7 @@
 #include "store.h"
 
 struct wf_cache;
+struct memo;
 
 struct app_config {
 	char *db_path;
@@ -31,9 +32,13 @@ struct app {
 	struct schema *schema;
 	int64_t wf_version;
 	struct wf_cache *wf;
+	int64_t sec_version;
+	struct memo *principals;  /* token -> verified principal */
+	struct memo *decisions;   /* role/collection/action -> ACL answer */
 	char *app_key;            /* token signing key bytes */
 	size_t app_key_len;
 	char worker[64];          /* "pid:starttime": who claims executions */
+	bool queued;              /* this process queued asynchronous work */
 };
 
 /* Default database path when neither --db nor FLOWCGI_DB is given. */

@@ -12,6 +12,7 @@
 #include "jsonx.h"
 #include "jwt.h"
 #include "log.h"
+#include "memo.h"
 #include "records.h"
 #include "util.h"
 
@@ -310,6 +311,31 @@ static int renew(struct req *r, json_object *claims, const struct auth_policy *p
 	return 0;
 }
 
+/* A token that verified without renewal is remembered with what it
+ * resolved to, until it would need checking again or the security counter
+ * moves (a user, role, grant or sign-out changed). */
+static void remember(struct req *r, int64_t until)
+{
+	json_object *v = json_object_new_object();
+	json_object_object_add(v, "user", jsonx_ref(r->who.user));
+	json_object_object_add(v, "claims", jsonx_ref(r->who.claims));
+	json_object_object_add(v, "roles", jsonx_ref(r->who.roles));
+	memo_put(r->app->principals, r->who.token, v, until);
+}
+
+static bool recall(struct req *r, const char *token, int64_t now)
+{
+	json_object *v = memo_get(r->app->principals, token, now);
+	if (!v)
+		return false;
+	r->who.token = token;
+	r->who.user = jsonx_ref(jsonx_get(v, "user"));
+	r->who.claims = jsonx_ref(jsonx_get(v, "claims"));
+	r->who.roles = jsonx_ref(jsonx_get(v, "roles"));
+	jsonx_get_int(r->who.user, "id", &r->who.user_id);
+	return true;
+}
+
 int auth_identify(struct req *r, bool required)
 {
 	struct app *a = r->app;
@@ -324,6 +350,8 @@ int auth_identify(struct req *r, bool required)
 					   "no Authorization: Bearer header and "
 					   "no token parameter")
 				: 0;
+	if (recall(r, token, now))
+		return 0;
 	if (!a->app_key || jwt_verify(token, a->app_key, a->app_key_len,
 				      &claims))
 		return req_fail(r, APP_EINVALID_TOKEN,
@@ -344,11 +372,13 @@ int auth_identify(struct req *r, bool required)
 				"the token was signed out or revoked");
 	bool has_exp = jsonx_get_int(claims, "exp", &exp);
 	jsonx_get_int(claims, "iat", &iat);
+	r->who.roles = auth_user_roles(a, uid);
 	if (!jsonx_get_bool(claims, "temp", false)) {
 		if (has_exp && exp * 1000 <= now)
 			return req_fail(r, APP_EINVALID_TOKEN,
 					"the token expired at %lld",
 					(long long)exp);
+		remember(r, has_exp ? exp * 1000 : 0);
 		return 0;
 	}
 	auth_policy_load(a, &p);
@@ -365,11 +395,15 @@ int auth_identify(struct req *r, bool required)
 				    "again.",
 				    "the password changed after the token was "
 				    "issued");
-	bool expired = (has_exp && exp * 1000 <= now) ||
-		       iat * 1000 + p.token_ms <= now;
-	if (!expired)
+	int64_t end = iat * 1000 + p.token_ms;
+	if (has_exp && exp * 1000 < end)
+		end = exp * 1000;
+	if (now < end) {
+		remember(r, end < signin + p.session_ms ? end
+							 : signin + p.session_ms);
 		return 0;
-	int64_t end = has_exp ? exp * 1000 : iat * 1000 + p.token_ms;
+	}
+	end = has_exp ? exp * 1000 : iat * 1000 + p.token_ms;
 	if (now > end + p.renew_ms)
 		return req_fail(r, APP_EEXPIRED_SESSION,
 				"the token expired longer ago than the renew "
@@ -393,8 +427,9 @@ int auth_role(struct req *r)
 	}
 	if (!r->who.user_id)
 		return 0;
-	roles = auth_user_roles(a, r->who.user_id);
-	r->who.roles = roles;
+	if (!r->who.roles)
+		r->who.roles = auth_user_roles(a, r->who.user_id);
+	roles = r->who.roles;
 	if (!json_object_array_length(roles))
 		return req_fail(r, APP_ENO_ROLES, "user %lld has no roles",
 				(long long)r->who.user_id);

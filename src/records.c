@@ -41,6 +41,15 @@ static const struct schema *S(struct rctx *x)
 	return x->app->schema;
 }
 
+/* A write to users, roles, grants or revoked tokens moves the security
+ * counter, so every process drops its cached principals and decisions. */
+static int touched(struct rctx *x, const struct coll *c)
+{
+	if (!c || !c->security)
+		return 0;
+	return from_store(x, store_bump(x->app->st, "security_version"));
+}
+
 json_object *rec_and(json_object *a, json_object *b)
 {
 	bool ea = !a || (json_object_is_type(a, json_type_object) &&
@@ -630,6 +639,8 @@ static int set_assoc(struct rctx *x, const struct coll *c,
 		return rec_fail(x, APP_EVALIDATION,
 				"Association \"%s\" of \"%s\" has no target",
 				f->name, c->name);
+	if ((rc = touched(x, t)) || (th && (rc = touched(x, th))))
+		return rc;
 	if (json_object_is_type(v, json_type_array))
 		items = jsonx_ref(v);
 	else {
@@ -844,7 +855,8 @@ static int insert(struct rctx *x, const struct coll *c, json_object *values,
 	*pk = NULL;
 	if ((rc = build_row(x, c, values, fixed, true, row, later, show)))
 		goto out;
-	if ((rc = from_store(x, store_insert(x->app->st, c, row, pk))))
+	if ((rc = from_store(x, store_insert(x->app->st, c, row, pk))) ||
+	    (rc = touched(x, c)))
 		goto out;
 	json_object_object_foreach(later, name, v) {
 		const struct field *f = coll_field(c, name);
@@ -938,6 +950,8 @@ int rec_update_count(struct rctx *x, const struct coll *c, json_object *filter,
 	rc = from_store(x, store_update(x->app->st, x->app->schema, c, filter,
 					 row, &pks));
 	if (!rc)
+		rc = touched(x, c);
+	if (!rc)
 		*n = (int64_t)json_object_array_length(pks);
 out:
 	json_object_put(row);
@@ -963,7 +977,8 @@ int rec_update(struct rctx *x, const struct coll *c, json_object *filter,
 	if ((rc = build_row(x, c, values, NULL, false, row, later, show)))
 		goto out;
 	if ((rc = from_store(x, store_update(x->app->st, S(x), c, filter, row,
-					      &pks))))
+					      &pks))) ||
+	    (rc = touched(x, c)))
 		goto out;
 	flt = json_object_new_object();
 	op = json_object_new_object();
@@ -1027,5 +1042,7 @@ int rec_destroy(struct rctx *x, const struct coll *c, json_object *filter,
 		if (rc)
 			return rc;
 	}
-	return from_store(x, store_delete(x->app->st, S(x), c, filter, n));
+	if ((rc = from_store(x, store_delete(x->app->st, S(x), c, filter, n))))
+		return rc;
+	return touched(x, c);
 }

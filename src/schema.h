@@ -63,6 +63,9 @@ struct coll {
 	bool updated_by;      /* updatedById maintained */
 	bool system;          /* built in; not managed by collections API */
 	bool internal;        /* not reachable as a resource */
+	bool security;        /* writes change who may do what: they move the
+			       * security counter that auth and ACL caches
+			       * watch */
 	json_object *def;     /* the definition as stored (collections:get) */
 };
 

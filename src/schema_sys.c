@@ -10,7 +10,7 @@
 #define AT F("createdAt", "date") "," F("updatedAt", "date")
 
 const char *const schema_sys_defs[] = {
-	"{\"name\":\"users\",\"title\":\"Users\",\"createdBy\":true,"
+	"{\"name\":\"users\",\"security\":true,\"title\":\"Users\",\"createdBy\":true,"
 	"\"fields\":[" AT "," ID "," F("nickname", "string") ","
 	"{\"name\":\"username\",\"type\":\"string\",\"unique\":true},"
 	"{\"name\":\"email\",\"type\":\"string\",\"unique\":true},"
@@ -19,7 +19,7 @@ const char *const schema_sys_defs[] = {
 	F("passwordChangeTz", "bigInt") "," F("appLang", "string") ","
 	"{\"name\":\"systemSettings\",\"type\":\"json\",\"defaultValue\":{}},"
 	"{\"name\":\"resetToken\",\"type\":\"string\",\"hidden\":true},"
-	"{\"name\":\"roles\",\"type\":\"belongsToMany\",\"target\":\"roles\","
+	"{\"name\":\"roles\",\"security\":true,\"type\":\"belongsToMany\",\"target\":\"roles\","
 	"\"through\":\"rolesUsers\",\"foreignKey\":\"userId\","
 	"\"otherKey\":\"roleName\",\"targetKey\":\"name\"}]}",
 
@@ -40,11 +40,11 @@ const char *const schema_sys_defs[] = {
 	"\"through\":\"rolesUsers\",\"foreignKey\":\"roleName\","
 	"\"otherKey\":\"userId\",\"sourceKey\":\"name\",\"targetKey\":\"id\"}]}",
 
-	"{\"name\":\"rolesUsers\",\"fields\":[" AT "," ID ","
+	"{\"name\":\"rolesUsers\",\"security\":true,\"fields\":[" AT "," ID ","
 	F("userId", "bigInt") "," F("roleName", "string") ","
 	"{\"name\":\"default\",\"type\":\"boolean\",\"defaultValue\":false}]}",
 
-	"{\"name\":\"dataSourcesRolesResources\",\"fields\":[" AT "," ID ","
+	"{\"name\":\"dataSourcesRolesResources\",\"security\":true,\"fields\":[" AT "," ID ","
 	F("roleName", "string") ","
 	"{\"name\":\"dataSourceKey\",\"type\":\"string\","
 	"\"defaultValue\":\"main\"}," F("name", "string") ","
@@ -54,7 +54,7 @@ const char *const schema_sys_defs[] = {
 	"\"target\":\"dataSourcesRolesResourcesActions\","
 	"\"foreignKey\":\"rolesResourceId\"}]}",
 
-	"{\"name\":\"dataSourcesRolesResourcesActions\",\"fields\":[" AT ","
+	"{\"name\":\"dataSourcesRolesResourcesActions\",\"security\":true,\"fields\":[" AT ","
 	ID "," F("rolesResourceId", "bigInt") "," F("name", "string") ","
 	"{\"name\":\"fields\",\"type\":\"json\",\"defaultValue\":[]},"
 	F("scopeId", "bigInt") ","
@@ -62,13 +62,13 @@ const char *const schema_sys_defs[] = {
 	"\"target\":\"dataSourcesRolesResourcesScopes\","
 	"\"foreignKey\":\"scopeId\"}]}",
 
-	"{\"name\":\"dataSourcesRolesResourcesScopes\",\"fields\":[" AT ","
+	"{\"name\":\"dataSourcesRolesResourcesScopes\",\"security\":true,\"fields\":[" AT ","
 	ID "," F("key", "string") ","
 	"{\"name\":\"dataSourceKey\",\"type\":\"string\","
 	"\"defaultValue\":\"main\"}," F("name", "string") ","
 	F("resourceName", "string") "," F("scope", "json") "]}",
 
-	"{\"name\":\"apiKeys\",\"createdBy\":true,\"fields\":[" AT "," ID ","
+	"{\"name\":\"apiKeys\",\"security\":true,\"createdBy\":true,\"fields\":[" AT "," ID ","
 	F("name", "string") "," F("roleName", "string") ","
 	"{\"name\":\"role\",\"type\":\"belongsTo\",\"target\":\"roles\","
 	"\"foreignKey\":\"roleName\",\"targetKey\":\"name\"},"
@@ -146,7 +146,7 @@ const char *const schema_sys_defs[] = {
 	F("userId", "bigInt") "," F("renewedTo", "string") ","
 	F("renewedAt", "bigInt") "]}",
 
-	"{\"name\":\"tokenBlacklist\",\"internal\":true,\"fields\":[" AT ","
+	"{\"name\":\"tokenBlacklist\",\"security\":true,\"internal\":true,\"fields\":[" AT ","
 	ID "," F("token", "string") "," F("expiration", "date") "]}",
 
 	NULL,

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -203,6 +204,26 @@ void store_ident(struct buf *b, const char *name)
 	buf_putc(b, '"');
 }
 
+/* SQLite's own busy timeout sleeps 1, 2, 5, 10 ... 100 ms between tries,
+ * so four processes queuing for the write lock spend most of their time
+ * asleep after it was released.  Retry in steps of 50 us to 1 ms instead,
+ * with jitter so that waiters do not wake in lockstep, until the timeout. */
+static int busy_wait(void *ctx, int count)
+{
+	struct store *st = ctx;
+	int64_t now = util_mono_ms();
+	unsigned r;
+	if (count == 0)
+		st->busy_since = now;
+	if (now - st->busy_since >= st->busy_timeout)
+		return 0;
+	util_random(&r, sizeof(r));
+	long us = count < 4 ? 50L << count : 1000;
+	struct timespec ts = {0, (us / 2 + (long)(r % (unsigned)us)) * 1000};
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
 static long env_long(const char *name, long dflt)
 {
 	const char *v = getenv(name);
@@ -244,13 +265,14 @@ int store_open(const char *path, bool create, struct store **out)
 	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DQS_DML, 0, NULL);
 	sqlite3_db_config(st->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0,
 			  NULL);
-	sqlite3_busy_timeout(st->db,
-			     (int)env_long("FLOWCGI_BUSY_TIMEOUT_MS", 5000));
+	st->busy_timeout = env_long("FLOWCGI_BUSY_TIMEOUT_MS", 5000);
+	sqlite3_busy_handler(st->db, busy_wait, st);
 	sqlite3_limit(st->db, SQLITE_LIMIT_LENGTH, 64 * 1024 * 1024);
 	rc = store_exec(st, "PRAGMA foreign_keys=ON;"
 			    "PRAGMA synchronous=NORMAL;"
 			    "PRAGMA cache_size=-512;"
-			    "PRAGMA temp_store=MEMORY;");
+			    "PRAGMA temp_store=MEMORY;"
+			    "PRAGMA wal_autocheckpoint=4000;");
 	if (!rc && create)
 		rc = store_exec(st, "PRAGMA journal_mode=WAL;");
 	*out = st;
@@ -381,24 +403,29 @@ int store_meta_set(struct store *st, const char *key, const char *val)
 	return rc;
 }
 
-int store_counters(struct store *st, int64_t *schema_v, int64_t *wf_v)
+int store_counters(struct store *st, int64_t *schema_v, int64_t *wf_v,
+		   int64_t *sec_v)
 {
 	sqlite3_stmt *s = NULL;
 	int rc = store_stmt(st,
-			    "SELECT (SELECT value FROM _flowcgi_meta WHERE "
-			    "key = 'schema_version'), (SELECT value FROM "
-			    "_flowcgi_meta WHERE key = 'workflow_version')",
+			    "SELECT key, value FROM _flowcgi_meta WHERE key IN "
+			    "('schema_version', 'workflow_version', "
+			    "'security_version')",
 			    &s);
 	if (rc)
 		return rc;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*schema_v = sqlite3_column_int64(s, 0);
-		*wf_v = sqlite3_column_int64(s, 1);
-		rc = 0;
-	} else {
-		rc = store_fail(st, rc, "counters");
+	*schema_v = *wf_v = *sec_v = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *k = (const char *)sqlite3_column_text(s, 0);
+		int64_t v = sqlite3_column_int64(s, 1);
+		if (k[0] == 's' && k[1] == 'c')
+			*schema_v = v;
+		else if (k[0] == 'w')
+			*wf_v = v;
+		else
+			*sec_v = v;
 	}
+	rc = rc == SQLITE_DONE ? 0 : store_fail(st, rc, "counters");
 	store_stmt_done(st, s);
 	return rc;
 }
@@ -648,7 +675,8 @@ int store_migrate(struct store *st)
 			"INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE "
 			"NOT NULL, def TEXT NOT NULL, createdAt TEXT) STRICT;"
 			"INSERT OR IGNORE INTO _flowcgi_meta VALUES "
-			"('schema_version', 1), ('workflow_version', 1);");
+			"('schema_version', 1), ('workflow_version', 1), "
+			"('security_version', 1);");
 	if (rc)
 		goto out;
 	/* System collections: tables follow their definitions. */

@@ -44,8 +44,12 @@ bool store_in_txn(const struct store *st);
  * NULL when absent. */
 int store_meta_get(struct store *st, const char *key, char **val);
 int store_meta_set(struct store *st, const char *key, const char *val);
-/* The schema and workflow change counters, read in one statement. */
-int store_counters(struct store *st, int64_t *schema_v, int64_t *wf_v);
+/* The schema, workflow and security change counters, read in one
+ * statement.  A process keeps what it derived from the database (schema,
+ * compiled workflows, resolved tokens and permissions) while its counter
+ * stands. */
+int store_counters(struct store *st, int64_t *schema_v, int64_t *wf_v,
+		   int64_t *sec_v);
 int store_bump(struct store *st, const char *counter);
 
 /* The stored user collection definitions as a JSON array (new ref). */

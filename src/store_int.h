@@ -26,6 +26,8 @@ struct store {
 	int ncached;
 	struct stmt_slot cache[STORE_CACHE_SLOTS];
 	char errmsg[512];
+	long busy_timeout;    /* ms a statement waits for a lock */
+	int64_t busy_since;   /* monotonic ms of the first busy try */
 };
 
 /* A prepared statement for sql, from the cache when possible.  Release it

@@ -443,6 +443,7 @@ int wf_exec_enqueue(struct app *a, const struct wf_flow *f,
 	json_object_object_add(v, "dispatched", json_object_new_boolean(0));
 	rc = rec_insert(&x, C(a, "executions"), v, NULL, &rec);
 	if (!rc) {
+		a->queued = true;
 		*id = json_object_get_int64(rec);
 		rc = count_execution(a, f->id);
 	}
@@ -532,9 +533,15 @@ int wf_engine_run_queue(struct app *a, int *n)
 	return rc;
 }
 
+/* Only a request that queued work pays for draining the queue; what a
+ * crashed process left behind is drained then too, at the next start, or
+ * by run-queue. */
 void wf_engine_after_response(struct app *a)
 {
 	int n;
+	if (!a->queued)
+		return;
+	a->queued = false;
 	if (a->st && !app_refresh(a))
 		wf_engine_run_queue(a, &n);
 }

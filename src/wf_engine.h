@@ -9,7 +9,8 @@
 /* At process start: executions left STARTED by dead processes become
  * ABORTED; queued ones will be run after the next response. */
 void wf_engine_recover(struct app *a);
-/* After a response: run the queued asynchronous executions. */
+/* After a response that queued work: run the queued asynchronous
+ * executions (every queued one, not only this request's). */
 void wf_engine_after_response(struct app *a);
 /* Run every queued execution now (the run-queue command); returns how
  * many ran in *n. */
