@@ -8,6 +8,7 @@
 #include "api.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "acl.h"
@@ -73,8 +74,7 @@ static int api_generic_admin(struct req *r)
 
 static bool is_write(const char *action)
 {
-	return strcmp(action, "list") && strcmp(action, "get") &&
-	       strcmp(action, "check");
+	return strcmp(action, "list") && strcmp(action, "get");
 }
 
 /* Which access an action of a builtin resource needs. */
@@ -124,7 +124,6 @@ static int dispatch(struct req *r)
 	const struct coll *c = NULL;
 	json_object *scope = NULL;
 	enum access need = ACCESS_LOGGED_IN;
-	bool txn = false;
 	int rc;
 
 	if (r->x_data_source && *r->x_data_source &&
@@ -166,55 +165,52 @@ static int dispatch(struct req *r)
 	if (c && (rc = check_collection_acl(r, c, &scope)))
 		return rc;
 
-	/* Writes run in one IMMEDIATE transaction; the trigger manages its
-	 * own (it keeps history when the data writes roll back). */
-	if (strcmp(r->action, "trigger") && strcmp(r->action, "execute")) {
-		if ((rc = store_begin(a->st, is_write(r->action)))) {
-			json_object_put(scope);
-			return req_fail(r, rc, "%s", store_errmsg(a->st));
-		}
-		txn = true;
-	}
 	rc = b ? b->fn(r) : api_records(r, c, scope);
 	json_object_put(scope);
-	if (txn) {
-		if (rc) {
-			store_rollback(a->st);
-		} else if ((rc = store_commit(a->st))) {
-			req_fail(r, rc, "%s", store_errmsg(a->st));
-		}
-	}
 	return rc;
 }
 
+/* One transaction per request, taken before the first read: IMMEDIATE
+ * for an action that writes (so its reads and writes see one snapshot and
+ * concurrent writers queue instead of failing on upgrade), deferred for a
+ * read.  Starting a read transaction costs lock calls on the shared
+ * memory, so the change counters, the token check and the handler share
+ * one.  The trigger rolls back by itself when it must keep history. */
 void api_handle(struct req *r)
 {
 	struct app *a = r->app;
 	int rc;
 
-	rc = app_refresh(a);
-	if (rc == APP_EDB_UNINIT) {
-		req_fail(r, rc, "%s", a->db_msg);
-		return;
-	}
+	rc = app_ready(a);
 	if (rc) {
-		req_fail(r, rc, "%s", a->st ? store_errmsg(a->st) : "");
+		req_fail(r, rc, "%s", a->db_msg);
 		return;
 	}
 	if (req_parse(r, a->cfg.max_body) || req_route(r))
 		return;
-	rc = dispatch(r);
+	if ((rc = store_begin(a->st, is_write(r->action)))) {
+		req_fail(r, rc, "%s", store_errmsg(a->st));
+		return;
+	}
+	rc = app_refresh(a);
+	if (rc)
+		req_fail(r, rc, "%s", store_errmsg(a->st));
+	else
+		rc = dispatch(r);
 	if (rc && !r->err)
 		req_fail(r, rc, "request failed");
+	if (r->err) {
+		store_abort(a->st);
+		/* A renewal that rolled back must not hand out its token. */
+		free(r->new_token);
+		r->new_token = NULL;
+	} else if ((rc = store_commit(a->st))) {
+		store_abort(a->st);
+		req_fail(r, rc, "%s", store_errmsg(a->st));
+	}
 	if (r->err && err_info(r->err)->status >= 500 &&
 	    r->err != APP_ENO_WORKFLOW && r->err != APP_EWF_FAILED &&
 	    r->err != APP_EWF_HANGS)
 		log_error("%s %s: %s", r->method, r->path ? r->path : "",
 			  r->err_reason ? r->err_reason : "");
-	if (a->st && store_in_txn(a->st)) {
-		log_error("transaction left open by %s:%s", r->resource,
-			  r->action);
-		while (store_in_txn(a->st))
-			store_rollback(a->st);
-	}
 }

@@ -403,7 +403,8 @@ static int run_events(struct req *r, struct plan *p)
 	if (!rc && (rc = store_commit(a->st)))
 		req_fail(r, rc, "%s", store_errmsg(a->st));
 	if (rc) {
-		store_rollback(a->st);
+		/* The data writes go; what ran is written again alone. */
+		store_abort(a->st);
 		if (r->err == APP_EWF_FAILED || r->err == APP_EWF_INTERCEPTED ||
 		    r->err == APP_EWF_HANGS)
 			save_history(a, ex, ran);

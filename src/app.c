@@ -128,6 +128,13 @@ int app_reload_schema(struct app *a)
 	return 0;
 }
 
+int app_ready(struct app *a)
+{
+	if (!a->st)
+		open_db(a);
+	return a->st ? 0 : APP_EDB_UNINIT;
+}
+
 int app_refresh(struct app *a)
 {
 	int64_t sv, wv, secv;

@@ -50,8 +50,12 @@ void app_config_load(struct app_config *cfg, const char *db_path);
  * not fatal: db_err says so and every request answers 503. */
 void app_open(struct app *a, const struct app_config *cfg);
 void app_close(struct app *a);
-/* Called at the start of each request: (re)open a database that was not
- * ready, and rebuild the schema when another process changed it. */
+/* (Re)open a database that was not ready: APP_EDB_UNINIT with db_msg
+ * naming the file when it still is not. */
+int app_ready(struct app *a);
+/* Called at the start of each request, inside its transaction: rebuild
+ * the schema and drop caches when another process changed what they
+ * derive from. */
 int app_refresh(struct app *a);
 /* Rebuild the schema now (after this process changed it). */
 int app_reload_schema(struct app *a);

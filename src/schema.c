@@ -308,6 +308,7 @@ static int coll_parse(json_object *def, bool system, struct coll **out,
 	c->title = xstrdup(opt_str(def, "title"));
 	c->system = system;
 	c->internal = jsonx_get_bool(def, "internal", false);
+	c->reuse_ids = system && jsonx_get_bool(def, "reuseIds", false);
 	c->security = system && jsonx_get_bool(def, "security", false);
 	c->timestamps = jsonx_get_bool(def, "timestamps", true);
 	c->created_by = jsonx_get_bool(def, "createdBy", false);

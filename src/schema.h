@@ -63,6 +63,8 @@ struct coll {
 	bool updated_by;      /* updatedById maintained */
 	bool system;          /* built in; not managed by collections API */
 	bool internal;        /* not reachable as a resource */
+	bool reuse_ids;       /* plain rowid key: saves a write per insert on
+			       * high-volume history tables */
 	bool security;        /* writes change who may do what: they move the
 			       * security counter that auth and ACL caches
 			       * watch */

@@ -96,7 +96,7 @@ const char *const schema_sys_defs[] = {
 	"\"defaultValue\":{\"timeout\":0}},"
 	"{\"name\":\"nodes\",\"type\":\"hasMany\",\"target\":\"flow_nodes\","
 	"\"foreignKey\":\"workflowId\"},"
-	"{\"name\":\"executions\",\"type\":\"hasMany\","
+	"{\"name\":\"executions\",\"reuseIds\":true,\"type\":\"hasMany\","
 	"\"target\":\"executions\",\"foreignKey\":\"workflowId\"}]}",
 
 	"{\"name\":\"flow_nodes\",\"fields\":[" ID "," AT ","
@@ -122,7 +122,7 @@ const char *const schema_sys_defs[] = {
 	F("output", "json") ","
 	"{\"name\":\"manually\",\"type\":\"boolean\",\"defaultValue\":false},"
 	"{\"name\":\"worker\",\"type\":\"string\",\"hidden\":true},"
-	"{\"name\":\"jobs\",\"type\":\"hasMany\",\"target\":\"jobs\","
+	"{\"name\":\"jobs\",\"reuseIds\":true,\"type\":\"hasMany\",\"target\":\"jobs\","
 	"\"foreignKey\":\"executionId\"},"
 	"{\"name\":\"workflow\",\"type\":\"belongsTo\",\"target\":\"workflows\","
 	"\"foreignKey\":\"workflowId\"}]}",

@@ -12,6 +12,7 @@
 #include "err.h"
 #include "log.h"
 #include "req.h"
+#include "store.h"
 #include "util.h"
 #include "wf_engine.h"
 
@@ -136,8 +137,10 @@ int serve_fcgi(struct app *a)
 		FCGX_Finish_r(&req);
 		buf_reset(&out);
 		arena_reset(arena);
-		/* The response is out: now the queued asynchronous work. */
+		/* The response is out: now the queued asynchronous work, then
+		 * the WAL checkpoint, both outside any writers' lock. */
 		wf_engine_after_response(a);
+		store_maintain(a->st);
 		if (out.cap > (1 << 20))
 			buf_free(&out);
 	}
@@ -177,5 +180,6 @@ int serve_cgi(struct app *a)
 	 * with stdout already complete and closed. */
 	fclose(stdout);
 	wf_engine_after_response(a);
+	store_maintain(a->st);
 	return 0;
 }

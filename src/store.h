@@ -38,7 +38,11 @@ int store_migrate(struct store *st);
 int store_begin(struct store *st, bool write);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
+/* Roll back the whole transaction now, whatever the nesting depth. */
+void store_abort(struct store *st);
 bool store_in_txn(const struct store *st);
+/* Housekeeping for between requests: checkpoint the WAL when it grew. */
+void store_maintain(struct store *st);
 
 /* Key/value settings (the app secret, token policy). *val is malloc'd,
  * NULL when absent. */

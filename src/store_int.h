@@ -27,6 +27,10 @@ struct store {
 	struct stmt_slot cache[STORE_CACHE_SLOTS];
 	char errmsg[512];
 	long busy_timeout;    /* ms a statement waits for a lock */
+	int writer_fd;        /* the writers' queue lock file, or -1 */
+	int wal_frames;       /* WAL size after this connection's last commit */
+	int wal_checked;      /* WAL size at this connection's last checkpoint */
+	bool writer_locked;
 	int64_t busy_since;   /* monotonic ms of the first busy try */
 };
 

@@ -54,18 +54,41 @@ int64_t util_mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static char *put2(char *o, int v)
+{
+	o[0] = (char)('0' + v / 10);
+	o[1] = (char)('0' + v % 10);
+	return o + 2;
+}
+
+/* No printf: a request formats several timestamps. */
 void util_iso_from_ms(int64_t ms, char *out)
 {
 	time_t secs = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
 	int milli = (int)(ms - (int64_t)secs * 1000);
 	struct tm tm;
+	char *o = out;
 	gmtime_r(&secs, &tm);
-	char tmp[96];
-	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-		 (tm.tm_year + 1900) % 10000, tm.tm_mon + 1, tm.tm_mday,
-		 tm.tm_hour, tm.tm_min, tm.tm_sec, milli);
-	memcpy(out, tmp, 24);
-	out[24] = 0;
+	int y = (tm.tm_year + 1900) % 10000;
+	if (y < 0)
+		y = 0;
+	o = put2(o, y / 100);
+	o = put2(o, y % 100);
+	*o++ = '-';
+	o = put2(o, tm.tm_mon + 1);
+	*o++ = '-';
+	o = put2(o, tm.tm_mday);
+	*o++ = 'T';
+	o = put2(o, tm.tm_hour);
+	*o++ = ':';
+	o = put2(o, tm.tm_min);
+	*o++ = ':';
+	o = put2(o, tm.tm_sec);
+	*o++ = '.';
+	*o++ = (char)('0' + milli / 100);
+	o = put2(o, milli % 100);
+	*o++ = 'Z';
+	*o = 0;
 }
 
 static int digits(const char **p, int n, int *out)
