@@ -10,6 +10,32 @@
 #include "jsnum.h"
 #include "util.h"
 
+/* Parsers are kept for the life of the process, one per depth limit:
+ * a new json_tokener allocates its state stack on every call. */
+static struct {
+	int depth;
+	json_tokener *tok;
+} tokeners[4];
+
+static json_tokener *tokener(int depth)
+{
+	int i;
+	for (i = 0; i < 4 && tokeners[i].tok; i++)
+		if (tokeners[i].depth == depth) {
+			json_tokener_reset(tokeners[i].tok);
+			return tokeners[i].tok;
+		}
+	if (i == 4) {
+		i = 3;
+		json_tokener_free(tokeners[i].tok);
+	}
+	tokeners[i].tok = json_tokener_new_ex(depth);
+	if (!tokeners[i].tok)
+		abort();
+	tokeners[i].depth = depth;
+	return tokeners[i].tok;
+}
+
 int jsonx_parse(const char *s, size_t n, int max_depth, json_object **out,
 		char *err, size_t errlen)
 {
@@ -24,11 +50,7 @@ int jsonx_parse(const char *s, size_t n, int max_depth, json_object **out,
 		snprintf(err, errlen, "Invalid UTF-8 in JSON body");
 		return -1;
 	}
-	tok = json_tokener_new_ex(max_depth);
-	if (!tok) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
+	tok = tokener(max_depth);
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
 				    JSON_TOKENER_VALIDATE_UTF8);
 	o = json_tokener_parse_ex(tok, s, (int)n);
@@ -75,8 +97,16 @@ int jsonx_parse(const char *s, size_t n, int max_depth, json_object **out,
 	rc = 0;
 out:
 	json_object_put(o);
-	json_tokener_free(tok);
 	return rc;
+}
+
+void jsonx_cleanup(void)
+{
+	for (int i = 0; i < 4; i++) {
+		if (tokeners[i].tok)
+			json_tokener_free(tokeners[i].tok);
+		tokeners[i].tok = NULL;
+	}
 }
 
 const char *jsonx_str(json_object *o)

@@ -22,6 +22,8 @@
  * naming the problem and its byte position into err. */
 int jsonx_parse(const char *s, size_t n, int max_depth, json_object **out,
 		char *err, size_t errlen);
+/* Free the parsers jsonx_parse keeps (at process exit). */
+void jsonx_cleanup(void);
 /* Serialise without escaping '/' (NocoBase prints "a/b"). Borrowed text
  * valid until o changes or is freed. */
 const char *jsonx_str(json_object *o);

@@ -13,6 +13,7 @@
 
 #include "app.h"
 #include "cli.h"
+#include "jsonx.h"
 #include "serve.h"
 #include "wf_http.h"
 
@@ -38,5 +39,6 @@ int main(int argc, char **argv)
 	rc = FCGX_IsCGI() ? serve_cgi(&a) : serve_fcgi(&a);
 	app_close(&a);
 	wf_http_global_cleanup();
+	jsonx_cleanup();
 	return rc;
 }

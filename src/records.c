@@ -760,14 +760,6 @@ static int fk_of(struct rctx *x, const struct field *f, json_object *v,
 	return 0;
 }
 
-static bool is_auto(const struct coll *c, const struct field *f)
-{
-	return (c->timestamps && (!strcmp(f->name, "createdAt") ||
-				  !strcmp(f->name, "updatedAt"))) ||
-	       (c->created_by && !strcmp(f->name, "createdById")) ||
-	       (c->updated_by && !strcmp(f->name, "updatedById"));
-}
-
 /* Build the column values of a write; associations to set afterwards go
  * to later, objects given for appends are named in show. */
 static int build_row(struct rctx *x, const struct coll *c, json_object *values,
@@ -781,20 +773,17 @@ static int build_row(struct rctx *x, const struct coll *c, json_object *values,
 	for (int i = 0; i < c->nfields; i++) {
 		const struct field *f = &c->fields[i];
 		json_object *v = NULL, *cv = NULL;
-		bool given = jsonx_has(values, f->name);
-		if (jsonx_has(fixed, f->name)) {
+		bool given;
+		if (fixed && jsonx_has(fixed, f->name)) {
 			if ((rc = rec_coerce(x, f, jsonx_get(fixed, f->name), &cv)))
 				return rc;
 			json_object_object_add(row, f->name, cv);
 			continue;
 		}
-		if (is_auto(c, f)) {
-			bool at = !strcmp(f->name, "createdAt") ||
-				  !strcmp(f->name, "updatedAt");
-			if (!create && (!strcmp(f->name, "createdAt") ||
-					!strcmp(f->name, "createdById")))
+		if (f->automatic) {
+			if (!create && (f->automatic == 'c' || f->automatic == 'C'))
 				continue;
-			if (at)
+			if (f->automatic == 'c' || f->automatic == 'u')
 				json_object_object_add(row, f->name,
 						       json_object_new_string(now));
 			else if (x->user_id)
@@ -803,6 +792,7 @@ static int build_row(struct rctx *x, const struct coll *c, json_object *values,
 					json_object_new_int64(x->user_id));
 			continue;
 		}
+		given = jsonx_has(values, f->name);
 		if (f->type == FT_BELONGS_TO) {
 			if (!given)
 				continue;
@@ -947,12 +937,10 @@ int rec_update_count(struct rctx *x, const struct coll *c, json_object *filter,
 		json_object_put(recs);
 		goto out;
 	}
-	rc = from_store(x, store_update(x->app->st, x->app->schema, c, filter,
-					 row, &pks));
+	rc = from_store(x, store_update_count(x->app->st, x->app->schema, c,
+					       filter, row, n));
 	if (!rc)
 		rc = touched(x, c);
-	if (!rc)
-		*n = (int64_t)json_object_array_length(pks);
 out:
 	json_object_put(row);
 	json_object_put(later);

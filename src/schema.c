@@ -124,10 +124,36 @@ void schema_free(struct schema *s)
 	free(s);
 }
 
+static unsigned name_hash(const char *s)
+{
+	unsigned h = 2166136261u;
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
+/* Open addressing over a power-of-two table of indexes + 1. */
+static void slots_put(short *slots, unsigned size, const char *name, int i)
+{
+	unsigned h = name_hash(name);
+	while (slots[h & (size - 1)])
+		h++;
+	slots[h & (size - 1)] = (short)(i + 1);
+}
+
 const struct coll *schema_coll(const struct schema *s, const char *name)
 {
 	if (!s || !name)
 		return NULL;
+	if (s->indexed) {
+		for (unsigned h = name_hash(name);; h++) {
+			short v = s->slots[h & 511];
+			if (!v)
+				return NULL;
+			if (!strcmp(s->colls[v - 1]->name, name))
+				return s->colls[v - 1];
+		}
+	}
 	for (int i = 0; i < s->ncolls; i++)
 		if (!strcmp(s->colls[i]->name, name))
 			return s->colls[i];
@@ -138,10 +164,52 @@ const struct field *coll_field(const struct coll *c, const char *name)
 {
 	if (!c || !name)
 		return NULL;
+	if (c->indexed) {
+		for (unsigned h = name_hash(name);; h++) {
+			short v = c->slots[h & 255];
+			if (!v)
+				return NULL;
+			if (!strcmp(c->fields[v - 1].name, name))
+				return &c->fields[v - 1];
+		}
+	}
 	for (int i = 0; i < c->nfields; i++)
 		if (!strcmp(c->fields[i].name, name))
 			return &c->fields[i];
 	return NULL;
+}
+
+static void mark_automatic(struct coll *c)
+{
+	for (int j = 0; j < c->nfields; j++) {
+		struct field *f = &c->fields[j];
+		if (c->timestamps && !strcmp(f->name, "createdAt"))
+			f->automatic = 'c';
+		else if (c->timestamps && !strcmp(f->name, "updatedAt"))
+			f->automatic = 'u';
+		else if (c->created_by && !strcmp(f->name, "createdById"))
+			f->automatic = 'C';
+		else if (c->updated_by && !strcmp(f->name, "updatedById"))
+			f->automatic = 'U';
+	}
+}
+
+static void schema_index(struct schema *s)
+{
+	for (int i = 0; i < s->ncolls; i++) {
+		struct coll *c = s->colls[i];
+		mark_automatic(c);
+		if (c->nfields >= 128)
+			continue;
+		for (int j = 0; j < c->nfields; j++)
+			slots_put(c->slots, 256, c->fields[j].name, j);
+		c->indexed = true;
+	}
+	if (s->ncolls >= 256)
+		return;
+	for (int i = 0; i < s->ncolls; i++)
+		slots_put(s->slots, 512, s->colls[i]->name, i);
+	s->indexed = true;
 }
 
 const struct field *coll_pk(const struct coll *c)
@@ -480,6 +548,7 @@ int schema_build(json_object *user_defs, int64_t version, struct schema **out,
 				   false, err, errlen))
 			goto fail;
 	schema_link(s);
+	schema_index(s);
 	*out = s;
 	return 0;
 fail:

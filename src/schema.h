@@ -41,6 +41,8 @@ struct field {
 	bool unique;
 	bool implicit;     /* a foreign key column added by an association */
 	bool primary;
+	char automatic;    /* maintained by records: 'c' createdAt,
+			    * 'u' updatedAt, 'C' createdById, 'U' updatedById */
 	json_object *dflt; /* defaultValue, or NULL */
 	/* associations */
 	char *target;      /* target collection */
@@ -69,12 +71,19 @@ struct coll {
 			       * security counter that auth and ACL caches
 			       * watch */
 	json_object *def;     /* the definition as stored (collections:get) */
+	/* Name lookup: slots hold field index + 1 (0: empty); built when
+	 * the schema is complete, so only with fewer than half as many
+	 * fields as slots. */
+	short slots[256];
+	bool indexed;
 };
 
 struct schema {
 	struct coll **colls;
 	int ncolls;
 	int64_t version;
+	short slots[512];     /* collection index + 1, as coll.slots */
+	bool indexed;
 };
 
 /* Build a schema from the system definitions plus the stored user

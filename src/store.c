@@ -90,6 +90,15 @@ static void cache_clear(struct store *st)
 			st->ncached++;
 }
 
+static void lend(struct store *st, sqlite3_stmt *stmt, int slot)
+{
+	if (st->nout < 32) {
+		st->out[st->nout].stmt = stmt;
+		st->out[st->nout].slot = slot;
+		st->nout++;
+	}
+}
+
 int store_stmt(struct store *st, const char *sql, sqlite3_stmt **out)
 {
 	unsigned h = hash_str(sql);
@@ -97,15 +106,16 @@ int store_stmt(struct store *st, const char *sql, sqlite3_stmt **out)
 	int rc;
 
 	for (int n = 0; n < STORE_CACHE_SLOTS; n++) {
-		struct stmt_slot *s = &st->cache[(i + (unsigned)n) %
-						 STORE_CACHE_SLOTS];
+		int k = (int)((i + (unsigned)n) % STORE_CACHE_SLOTS);
+		struct stmt_slot *s = &st->cache[k];
 		if (!s->sql)
 			break;
 		if (s->hash == h && !strcmp(s->sql, sql)) {
-			if (s->busy)
-				break; /* nested use of the same SQL */
+			if (s->busy || st->nout == 32)
+				break; /* nested use: a private copy */
 			s->busy = true;
 			*out = s->stmt;
+			lend(st, *out, k);
 			return 0;
 		}
 	}
@@ -115,9 +125,9 @@ int store_stmt(struct store *st, const char *sql, sqlite3_stmt **out)
 				NULL);
 	if (rc != SQLITE_OK)
 		return store_fail(st, rc, sql);
-	for (int n = 0; n < STORE_CACHE_SLOTS; n++) {
-		struct stmt_slot *s = &st->cache[(i + (unsigned)n) %
-						 STORE_CACHE_SLOTS];
+	for (int n = 0; n < STORE_CACHE_SLOTS && st->nout < 32; n++) {
+		int k = (int)((i + (unsigned)n) % STORE_CACHE_SLOTS);
+		struct stmt_slot *s = &st->cache[k];
 		if (s->sql)
 			continue;
 		s->sql = strdup(sql);
@@ -127,8 +137,10 @@ int store_stmt(struct store *st, const char *sql, sqlite3_stmt **out)
 		s->stmt = *out;
 		s->busy = true;
 		st->ncached++;
+		lend(st, *out, k);
 		return 0;
 	}
+	lend(st, *out, -1);
 	return 0; /* uncached: finalized by store_stmt_done */
 }
 
@@ -136,13 +148,19 @@ void store_stmt_done(struct store *st, sqlite3_stmt *stmt)
 {
 	if (!stmt)
 		return;
-	for (int i = 0; i < STORE_CACHE_SLOTS; i++)
-		if (st->cache[i].stmt == stmt) {
+	for (int i = st->nout - 1; i >= 0; i--) {
+		if (st->out[i].stmt != stmt)
+			continue;
+		int slot = st->out[i].slot;
+		st->out[i] = st->out[--st->nout];
+		if (slot >= 0) {
 			sqlite3_reset(stmt);
 			sqlite3_clear_bindings(stmt);
-			st->cache[i].busy = false;
+			st->cache[slot].busy = false;
 			return;
 		}
+		break;
+	}
 	sqlite3_finalize(stmt);
 }
 
@@ -409,6 +427,20 @@ int store_user_version(struct store *st, int *version)
 	return rc;
 }
 
+/* BEGIN, COMMIT and ROLLBACK through the statement cache: sqlite3_exec
+ * would compile them again for every request. */
+static int txn_stmt(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = store_stmt(st, sql, &s);
+	if (rc)
+		return rc;
+	rc = sqlite3_step(s);
+	rc = rc == SQLITE_DONE ? 0 : store_fail(st, rc, sql);
+	store_stmt_done(st, s);
+	return rc;
+}
+
 int store_begin(struct store *st, bool write)
 {
 	int rc;
@@ -419,7 +451,7 @@ int store_begin(struct store *st, bool write)
 		st->depth = 0;
 		return rc;
 	}
-	rc = store_exec(st, write ? "BEGIN IMMEDIATE" : "BEGIN");
+	rc = txn_stmt(st, write ? "BEGIN IMMEDIATE" : "BEGIN");
 	if (rc) {
 		st->depth = 0;
 		writer_unlock(st);
@@ -440,7 +472,7 @@ int store_commit(struct store *st)
 		writer_unlock(st);
 		return APP_EINTERNAL;
 	}
-	rc = store_exec(st, "COMMIT");
+	rc = txn_stmt(st, "COMMIT");
 	if (rc) {
 		store_exec(st, "ROLLBACK");
 		st->failed = false;
@@ -523,22 +555,18 @@ int store_counters(struct store *st, int64_t *schema_v, int64_t *wf_v,
 		   int64_t *sec_v)
 {
 	sqlite3_stmt *s = NULL;
-	int rc = store_stmt(st,
-			    "SELECT key, value FROM _flowcgi_meta WHERE key IN "
-			    "('schema_version', 'workflow_version', "
-			    "'security_version')",
-			    &s);
+	int rc = store_stmt(st, "SELECT key, value FROM _flowcgi_meta", &s);
 	if (rc)
 		return rc;
 	*schema_v = *wf_v = *sec_v = 0;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *k = (const char *)sqlite3_column_text(s, 0);
 		int64_t v = sqlite3_column_int64(s, 1);
-		if (k[0] == 's' && k[1] == 'c')
+		if (!strcmp(k, "schema_version"))
 			*schema_v = v;
-		else if (k[0] == 'w')
+		else if (!strcmp(k, "workflow_version"))
 			*wf_v = v;
-		else
+		else if (!strcmp(k, "security_version"))
 			*sec_v = v;
 	}
 	rc = rc == SQLITE_DONE ? 0 : store_fail(st, rc, "counters");

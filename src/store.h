@@ -90,10 +90,14 @@ int store_count(struct store *st, const struct schema *s,
  * the column types.  *pk gets the new row's primary key (new ref). */
 int store_insert(struct store *st, const struct coll *c, json_object *values,
 		 json_object **pk);
-/* Update the rows matching filter; *pks gets their keys (new ref). */
+/* Update the rows matching filter; *pks gets their keys (new ref), or
+ * when pks is NULL, *n their number. */
 int store_update(struct store *st, const struct schema *s,
 		 const struct coll *c, json_object *filter, json_object *values,
 		 json_object **pks);
+int store_update_count(struct store *st, const struct schema *s,
+		       const struct coll *c, json_object *filter,
+		       json_object *values, int64_t *n);
 int store_delete(struct store *st, const struct schema *s,
 		 const struct coll *c, json_object *filter, int64_t *n);
 

@@ -25,6 +25,13 @@ struct store {
 	bool failed;          /* an inner level failed: roll back */
 	int ncached;
 	struct stmt_slot cache[STORE_CACHE_SLOTS];
+	/* Statements handed out and not yet done, with their cache slot
+	 * (-1: uncached): a short list, searched instead of the cache. */
+	struct {
+		sqlite3_stmt *stmt;
+		int slot;
+	} out[32];
+	int nout;
 	char errmsg[512];
 	long busy_timeout;    /* ms a statement waits for a lock */
 	int writer_fd;        /* the writers' queue lock file, or -1 */

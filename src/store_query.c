@@ -990,6 +990,41 @@ out:
 	return rc;
 }
 
+int store_update_count(struct store *st, const struct schema *s,
+		       const struct coll *c, json_object *filter,
+		       json_object *values, int64_t *n)
+{
+	struct buf sql = {0};
+	json_object *binds = json_object_new_array();
+	sqlite3_stmt *stmt = NULL;
+	int rc;
+
+	*n = 0;
+	rc = update_sql(st, s, c, filter, &sql, binds, NULL, values);
+	if (rc == -1) {
+		json_object_put(binds);
+		buf_free(&sql);
+		return store_count(st, s, c, filter, n);
+	}
+	if (rc)
+		goto out;
+	if ((rc = store_stmt(st, buf_str(&sql), &stmt)) ||
+	    (rc = store_bind_all(st, stmt, binds)))
+		goto out;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_DONE) {
+		*n = sqlite3_changes(st->db);
+		rc = 0;
+	} else {
+		rc = store_fail(st, rc, "update");
+	}
+out:
+	store_stmt_done(st, stmt);
+	json_object_put(binds);
+	buf_free(&sql);
+	return rc;
+}
+
 int store_increment(struct store *st, const struct schema *s,
 		    const struct coll *c, json_object *filter,
 		    const char *column, const char *column2, int64_t delta)
