@@ -88,6 +88,12 @@ int rec_coerce(struct rctx *x, const struct field *f, json_object *v,
 	*out = NULL;
 	if (!v || jt == json_type_null)
 		return 0;
+	/* Values already in their stored form pass as they are. */
+	if ((jt == json_type_int && f->type == FT_BIGINT) ||
+	    (jt == json_type_boolean && f->type == FT_BOOLEAN)) {
+		*out = jsonx_ref(v);
+		return 0;
+	}
 	switch (f->type) {
 	case FT_STRING:
 	case FT_TEXT:

@@ -184,14 +184,16 @@ int store_bind_all(struct store *st, sqlite3_stmt *stmt, json_object *binds)
 			rc = sqlite3_bind_double(stmt, idx,
 						 json_object_get_double(v));
 			break;
+		/* STATIC: binds outlive the statement's use; every caller
+		 * keeps the array until store_stmt_done clears the bindings. */
 		case json_type_string:
 			rc = sqlite3_bind_text(stmt, idx, json_object_get_string(v),
 					       json_object_get_string_len(v),
-					       SQLITE_TRANSIENT);
+					       SQLITE_STATIC);
 			break;
 		default:
 			rc = sqlite3_bind_text(stmt, idx, jsonx_str(v), -1,
-					       SQLITE_TRANSIENT);
+					       SQLITE_STATIC);
 		}
 		if (rc != SQLITE_OK)
 			return store_fail(st, rc, "bind");
