@@ -21,7 +21,9 @@ import urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'tests', 'http'))
+sys.path.insert(0, os.path.join(ROOT, 'scripts'))
 import harness  # noqa: E402
+from demo_data import setup_demo  # noqa: E402
 
 
 def port_is_free(port):
@@ -47,43 +49,62 @@ def main():
         site = harness.Site()
         server = start(site, procs=2, port=port)
         token = harness.sign_in(server)
-        demo = harness.setup_samples(server, token)
+        demo = setup_demo(server, token)
     except (harness.HarnessError, harness.SetupError) as e:
         print('demo: FAILED: %s' % e, file=sys.stderr)
         harness.cleanup_all()
         return 1
 
     url = server.url
-    auth = "-H 'Authorization: Bearer %s'" % token
     q = shlex.quote
+    H = "-H 'Authorization: Bearer %s' -H 'X-Role: root'" % token
+    J = "-H 'Content-Type: application/json'"
+    keys = '%s,%s' % (demo['reject'], demo['grade'])
+    sid = demo['sample_id']
     print('''
 flowcgi demo: %(kind)s on %(url)s (FastCGI processes: %(pids)s)
 database: %(db)s   (root: admin@nocobase.com / admin123, demo only)
 server log: %(log)s
 
-# sign in (prints a fresh token):
-curl -s -X POST %(signin)s -H 'X-Authenticator: basic' -H 'Content-Type: application/json' \\
-     -d '{"account":"admin@nocobase.com","password":"admin123"}'
+Workflows: "%(reject)s" refuses an indicator below 10 with a message;
+"%(grade)s" grades a sample (A from 90, B from 60, else C); "%(count)s"
+counts a category's posts.
 
-# trigger the synchronous workflow "%(key)s" on row %(row)s; it copies indicator into the row:
-curl -s -X POST %(trigger)s %(auth)s -H 'Content-Type: application/json' -d '{"indicator":42}'
+# 1. no id, the body is the context: a new sample is created and graded
+curl -s -X POST %(H)s %(J)s -d '{"title":"Sample 1","indicator":91}' %(t_new)s
 
-# the row now has indicator 42:
-curl -s %(get)s %(auth)s
+# 2. an id: the stored row (indicator 72) is graded B
+#    (-d '' sends Content-Length: 0; lighttpd answers 411 to a POST without it)
+curl -s -X POST %(H)s -d '' %(t_id)s
 
-# what the workflow did:
-curl -s %(executions)s %(auth)s
+# 3. an id and a body: the body overlays the row before the workflows see it
+curl -s -X POST %(H)s %(J)s -d '{"title":"Sample 1","indicator":5}' %(t_id)s
+
+# 4. key!category: the categories workflow runs on the category of post 1
+curl -s -X POST %(H)s -d '' %(t_cat)s
+
+# see the results
+curl -s %(H)s %(samples)s
+curl -s %(H)s %(cats)s
+curl -s %(H)s %(execs)s
+
+# sign in again (prints a fresh token):
+curl -s -X POST %(signin)s -H 'X-Authenticator: basic' %(J)s -d '{"account":"admin@nocobase.com","password":"admin123"}'
 
 Ctrl-C stops the server and removes %(base)s
 ''' % {
-        'kind': server.kind, 'url': url, 'pids': ' '.join(map(str, server.fcgi_pids())) or 'on demand',
-        'db': site.db, 'log': server.logs[0], 'base': site.base, 'auth': auth,
-        'key': demo['key'], 'row': demo['row_id'],
+        'kind': server.kind, 'url': url,
+        'pids': ' '.join(map(str, server.fcgi_pids())) or 'on demand',
+        'db': site.db, 'log': server.logs[0], 'base': site.base, 'H': H, 'J': J,
+        'reject': demo['reject'], 'grade': demo['grade'], 'count': demo['count'],
+        't_new': q('%s/samples:trigger?triggerWorkflows=%s' % (url, keys)),
+        't_id': q('%s/samples:trigger/%s?triggerWorkflows=%s' % (url, sid, keys)),
+        't_cat': q('%s/posts:trigger/1?triggerWorkflows=%s!category' % (url, demo['count'])),
+        'samples': q('%s/samples:list?sort=id' % url),
+        'cats': q('%s/categories:list' % url),
+        'execs': q('%s/executions:list?sort=-id&pageSize=5&filter=%s' % (
+            url, urllib.parse.quote('{"workflowId":%s}' % demo['grade_id'], safe=''))),
         'signin': q(url + '/auth:signIn'),
-        'trigger': q('%s/samples:trigger/%s?triggerWorkflows=%s' % (url, demo['row_id'], demo['key'])),
-        'get': q('%s/samples:get/%s' % (url, demo['row_id'])),
-        'executions': q('%s/executions:list?filter=%s&sort=-id' % (
-            url, urllib.parse.quote('{"workflowId":%s}' % demo['workflow_id'], safe=''))),
     }, flush=True)
     # Ctrl-C even when started in the background (where SIGINT is ignored).
     signal.signal(signal.SIGINT, signal.default_int_handler)
