@@ -331,9 +331,9 @@ int auth_identify(struct req *r, bool required)
 				"not verify");
 	r->who.claims = claims;
 	r->who.token = token;
+	/* NocoBase looks for no user at all without a userId: NOT_EXIST_USER. */
 	if (!jsonx_get_int(claims, "userId", &uid) || uid <= 0)
-		return req_fail(r, APP_EINVALID_TOKEN,
-				"the token carries no userId");
+		return req_fail(r, APP_ENO_USER, "the token carries no userId");
 	r->who.user = auth_load_user(a, uid);
 	if (!r->who.user)
 		return req_fail(r, APP_ENO_USER, "user %lld does not exist",
