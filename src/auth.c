@@ -268,7 +268,7 @@ static int renew(struct req *r, json_object *claims, const struct auth_policy *p
 		       true);
 	if (!row) {
 		store_rollback(a->st);
-		return req_fail(r, APP_EINVALID_TOKEN,
+		return req_fail(r, APP_ERENEW_FAILED,
 				"the token's jti was never issued or was "
 				"already replaced");
 	}
@@ -280,7 +280,7 @@ static int renew(struct req *r, json_object *claims, const struct auth_policy *p
 		if (!succ || now - renewed_at > RENEW_REUSE_MS) {
 			json_object_put(row);
 			store_rollback(a->st);
-			return req_fail(r, APP_EINVALID_TOKEN,
+			return req_fail(r, APP_ERENEW_FAILED,
 					"the token was already renewed");
 		}
 		snprintf(next, sizeof(next), "%s", succ);
