@@ -352,8 +352,10 @@ int auth_identify(struct req *r, bool required)
 		return 0;
 	}
 	auth_policy_load(a, &p);
-	jsonx_get_int(claims, "signInTime", &signin);
-	if (signin + p.session_ms < now)
+	/* As NocoBase: a session token without signInTime has no session
+	 * expiry to check. */
+	bool has_signin = jsonx_get_int(claims, "signInTime", &signin);
+	if (has_signin && signin + p.session_ms < now)
 		return req_fail(r, APP_EEXPIRED_SESSION,
 				"the session began more than the session "
 				"expiration time ago");
