@@ -359,9 +359,12 @@ int auth_identify(struct req *r, bool required)
 		return req_fail(r, APP_EEXPIRED_SESSION,
 				"the session began more than the session "
 				"expiration time ago");
-	int64_t changed = 0;
+	/* Sessions that began before a password change end.  signInTime has
+	 * milliseconds; iat only seconds, which would also refuse a token
+	 * issued right after the change, within the same second. */
+	int64_t changed = 0, began = has_signin ? signin : iat * 1000;
 	if (jsonx_get_int(r->who.user, "passwordChangeTz", &changed) &&
-	    changed > iat * 1000)
+	    changed > began)
 		return req_fail_msg(r, APP_EINVALID_TOKEN,
 				    "User password changed, please signin "
 				    "again.",
