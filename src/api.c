@@ -36,7 +36,8 @@ static const struct builtin builtins[] = {
 	{"auth", api_auth, ACCESS_LOGGED_IN},
 	{"users", api_users, ACCESS_ADMIN},
 	{"roles", api_roles, ACCESS_ADMIN},
-	{"apiKeys", api_apikeys, ACCESS_LOGGED_IN},
+	/* NocoBase grants apiKeys through the pm.api-keys snippet (pm.*). */
+	{"apiKeys", api_apikeys, ACCESS_ADMIN},
 	{"collections", api_collections, ACCESS_ADMIN},
 	{"workflows", api_workflows, ACCESS_ADMIN},
 	{"flow_nodes", api_nodes, ACCESS_ADMIN},
