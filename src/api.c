@@ -164,6 +164,15 @@ static int dispatch(struct req *r)
 		return req_fail(r, APP_EDENIED,
 				"role \"%s\" may not administer \"%s\"",
 				r->who.role ? r->who.role : "anonymous", name);
+	/* An association reaches system records (notes/1/createdBy): writing
+	 * users that way is for administrators, as users:update is. */
+	if (c && c->system && is_write(r->action) &&
+	    !acl_is_admin(a, r->who.role))
+		return req_fail(r, APP_EDENIED,
+				"role \"%s\" may not %s \"%s\" records through "
+				"\"%s.%s\"",
+				r->who.role ? r->who.role : "anonymous",
+				r->action, c->name, r->parent, r->resource);
 	if (c && (rc = check_collection_acl(r, c, &scope)))
 		return rc;
 
