@@ -245,6 +245,9 @@ class Auth(unittest.TestCase):
         self.assertEqual(r.status, 200, r.text)
         self.assert_error(self.check(tok), 401, 'NOT_EXIST_USER',
                           'User not found. Please sign in again to continue.')
+        # Ids are never reused, so the token never names the next user.
+        self.assertGreater(self.add_user('next', 'next-pw-1', ['member']), uid)
+        self.assertEqual(self.check(tok).status, 401)
 
     def test_password_change_ends_sessions(self):
         uid = self.add_user('pat', 'pat-pw-1', ['member'])
@@ -312,6 +315,16 @@ class Auth(unittest.TestCase):
         self.assertGreater(claims(forever)['exp'] - time.time(), 999 * 365 * 86400)
         self.assertEqual(self.req('GET', 'collections:list', token=forever,
                                   role='member').status, 200)
+
+    def test_api_key_of_a_role_taken_away(self):
+        uid = self.add_user('kim', 'kim-pw-1', ['admin', 'member'])
+        kim = self.token('kim', 'kim-pw-1')
+        key = self.req('POST', 'apiKeys:create', token=kim, json={
+            'name': 'k', 'role': {'name': 'member'}, 'expiresIn': '1d'}).data['token']
+        self.assertEqual(self.check(key).status, 200)
+        self.req('POST', 'roles/member/users:remove', token=self.root, json=[uid])
+        self.assert_error(self.check(key), 401, 'ROLE_NOT_FOUND_FOR_USER',
+                          'The role does not belong to the user')
 
     def test_api_keys_are_for_administrators(self):
         alice = self.token('alice', 'alice-pw-2b7d1')
