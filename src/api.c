@@ -175,6 +175,11 @@ static int dispatch(struct req *r)
 				r->action, c->name, r->parent, r->resource);
 	if (c && (rc = check_collection_acl(r, c, &scope)))
 		return rc;
+	if (c && !r->who.root &&
+	    (!strcmp(r->action, "create") || !strcmp(r->action, "update") ||
+	     !strcmp(r->action, "firstOrCreate") ||
+	     !strcmp(r->action, "updateOrCreate")))
+		acl_links_only(a, c, r->values);
 
 	/* Writes run in one IMMEDIATE transaction; the trigger manages its
 	 * own (it keeps history when the data writes roll back). */
