@@ -32,7 +32,9 @@ class Acl(unittest.TestCase):
             cls.ok('POST', 'collections:create', json={
                 'name': name, 'createdBy': created_by, 'fields': [
                     {'name': 'title', 'type': 'string'},
-                    {'name': 'priority', 'type': 'integer'}]})
+                    {'name': 'priority', 'type': 'integer'},
+                    {'name': 'owner', 'type': 'belongsTo', 'target': 'users',
+                     'foreignKey': 'ownerId'}]})
         wf = cls.ok('POST', 'workflows:create', json={
             'title': 'noop', 'type': 'custom-action', 'sync': True, 'enabled': True,
             'config': {'type': 1, 'collection': 'notes'}})
@@ -223,6 +225,39 @@ class Acl(unittest.TestCase):
                                     json={'name': 'x'} if method == 'POST' else None)
             self.assertEqual(r.status, 403, (path, r.text))
             self.assertEqual(r.errors[0]['code'], 'NO_PERMISSION')
+
+    def test_users_are_not_written_through_notes(self):
+        # ownstrat may create and update its notes, never users or roles
+        def post(path, body):
+            return self.server.request('POST', path, token=self.tokens['alice'],
+                                       role='ownstrat', json=body)
+        mine = post('notes:create', {'title': 'owned', 'owner': 1}).data
+        self.assertEqual(mine['ownerId'], 1, 'a key still links')
+        evil = {'username': 'evil', 'password': 'evil-pw', 'roles': ['root']}
+        for path, body in (('notes/%d/owner:create' % mine['id'], evil),
+                           ('notes/%d/owner:update?filterByTk=1' % mine['id'],
+                            {'password': 'pwned'}),
+                           ('notes/%d/createdBy:update?filterByTk=1' % mine['id'],
+                            {'password': 'pwned'}),
+                           ('notes/%d/owner:destroy?filterByTk=1' % mine['id'], None)):
+            r = post(path, body)
+            self.assertEqual((r.status, r.errors[0]['code']), (403, 'NO_PERMISSION'),
+                             (path, r.text))
+        r = post('notes:create', {'title': 'nested', 'owner': evil})
+        self.assertEqual((r.status, r.data['ownerId']), (200, None), r.text)
+        r = post('notes:update?filterByTk=%d' % mine['id'],
+                 {'owner': {'id': 1, 'password': 'pwned', 'roles': ['member']}})
+        self.assertEqual(r.data[0]['ownerId'], 1, r.text)
+        r = post('notes:create', [{'title': 'n2', 'owner': evil}])
+        self.assertEqual(r.status, 200, r.text)
+        self.assertIsNone(self.ok('GET', 'users:get?filter={"username":"evil"}'))
+        self.assertEqual(self.server.request('POST', 'auth:signIn', json={
+            'account': 'nocobase', 'password': 'pwned'}).status, 401)
+        root = self.ok('GET', 'users:get/1?appends=roles')
+        self.assertEqual(sorted(x['name'] for x in root['roles']), ['admin', 'member', 'root'])
+        r = self.server.request('GET', 'notes/%d/owner:get' % mine['id'],
+                                token=self.tokens['alice'], role='ownstrat')
+        self.assertEqual(r.status, 200, 'reading is the ACL of users (view:own): ' + r.text)
 
     def test_variables_name_the_current_user(self):
         a = self.as_user('alice', 'create', 'ownstrat', body={'title': 'mine'}).data
