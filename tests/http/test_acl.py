@@ -39,8 +39,6 @@ class Acl(unittest.TestCase):
             'title': 'noop', 'type': 'custom-action', 'sync': True, 'enabled': True,
             'config': {'type': 1, 'collection': 'notes'}})
         cls.key = wf['key']
-        cls.scopes = {s['key']: s['id'] for s in
-                      cls.ok('GET', 'dataSourcesRolesResourcesScopes:list')}
         # Roles without any strategy, so that only the grants below count.
         for role in ('clerk', 'writer', 'viewer', 'custom'):
             cls.ok('POST', 'roles:create', json={'name': role, 'title': role,
@@ -92,6 +90,9 @@ class Acl(unittest.TestCase):
                            % (role, have[0]['id']), json=body)
         return self.ok('POST', 'roles/%s/resources:create' % role, json=body)
 
+    def user_id(self, user):
+        return self.ok('GET', 'users:get', params={'filter': json.dumps({'username': user})})['id']
+
     def titles(self, user, role=None, **params):
         r = self.server.request('GET', 'notes:list', token=self.tokens[user], role=role,
                                 params=dict(params, sort='id', paginate='false'))
@@ -133,7 +134,7 @@ class Acl(unittest.TestCase):
         b = self.as_user('bob', 'create', role, body={'title': 'b-' + role})
         self.assertEqual((a.status, b.status), (200, 200), a.text + b.text)
         a, b = a.data, b.data
-        self.assertEqual(a['createdById'], self.ok('GET', 'users:get?filter={"username":"alice"}')['id'])
+        self.assertEqual(a['createdById'], self.user_id('alice'))
         self.assertEqual(self.titles('alice', role), ['a-' + role])
         self.assertEqual(self.titles('bob', role), ['b-' + role])
         self.assertIsNone(self.as_user('alice', 'get', role, row=b['id']).data)
@@ -155,7 +156,9 @@ class Acl(unittest.TestCase):
         self.assertEqual(self.ok('GET', 'notes:get/%d' % self.root_note['id'])['title'], 'root')
 
     def test_own_scope_of_a_grant(self):
-        own = self.scopes['own']
+        own = self.ok('GET', 'dataSourcesRolesResourcesScopes:list?filter={"key":"own"}')
+        self.assertEqual(len(own), 1)
+        own = own[0]['id']
         self.grant('writer', [{'name': 'create'}, {'name': 'view', 'scope': own},
                               {'name': 'update', 'scope': own},
                               {'name': 'destroy', 'scope': own}])
@@ -260,7 +263,9 @@ class Acl(unittest.TestCase):
         self.assertEqual(r.status, 200, 'reading is the ACL of users (view:own): ' + r.text)
 
     def test_variables_name_the_current_user(self):
-        a = self.as_user('alice', 'create', 'ownstrat', body={'title': 'mine'}).data
+        a = self.as_user('alice', 'create', 'ownstrat',
+                         body={'title': 'mine', 'createdById': 1}).data
+        self.assertEqual(a['createdById'], self.user_id('alice'), 'set by the server')
         self.assertEqual(a['updatedById'], a['createdById'])
         self.ok('POST', 'notes:update?filterByTk=%d' % a['id'], json={'priority': 3})
         self.assertEqual(self.ok('GET', 'notes:get/%d' % a['id'])['updatedById'], 1)
