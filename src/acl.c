@@ -195,6 +195,49 @@ out:
 	return rc;
 }
 
+/* The key an association value names (new ref), NULL when it names none. */
+static json_object *link_key(json_object *v, const char *key)
+{
+	return jsonx_ref(json_object_is_type(v, json_type_object)
+				 ? jsonx_get(v, key)
+				 : v);
+}
+
+void acl_links_only(struct app *a, const struct coll *c, json_object *values)
+{
+	if (json_object_is_type(values, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(values); i++)
+			acl_links_only(a, c, json_object_array_get_idx(values, i));
+		return;
+	}
+	if (!json_object_is_type(values, json_type_object))
+		return;
+	for (int i = 0; i < c->nfields; i++) {
+		const struct field *f = &c->fields[i];
+		const struct coll *t = schema_coll(a->schema, f->target);
+		json_object *v = jsonx_get(values, f->name), *k;
+		if (!ftype_is_assoc(f->type) || !v || !t)
+			continue;
+		const char *key = (f->type == FT_BELONGS_TO ||
+				   f->type == FT_BELONGS_TO_MANY) &&
+						  f->target_key
+					  ? f->target_key
+					  : t->pk;
+		if (json_object_is_type(v, json_type_array)) {
+			json_object *keys = json_object_new_array();
+			for (size_t j = 0; j < json_object_array_length(v); j++)
+				if ((k = link_key(json_object_array_get_idx(v, j),
+						  key)))
+					json_object_array_add(keys, k);
+			json_object_object_add(values, f->name, keys);
+		} else if ((k = link_key(v, key))) {
+			json_object_object_add(values, f->name, k);
+		} else {
+			json_object_object_del(values, f->name);
+		}
+	}
+}
+
 bool acl_is_admin(struct app *a, const char *role)
 {
 	json_object *row, *snippets, *hit;

@@ -27,6 +27,13 @@ int acl_can(struct app *a, const char *role, const char *collection,
  * snippet (the built-in admin). */
 bool acl_is_admin(struct app *a, const char *role);
 
+/* Association values that a non-root role writes with create or update
+ * become links: an object is replaced by its key and dropped without one,
+ * so no record of another collection (a user with roles) is created or
+ * changed on the way (NocoBase's sanitizeAssociationValues without
+ * updateAssociationValues).  values: an object or an array of them. */
+void acl_links_only(struct app *a, const struct coll *c, json_object *values);
+
 /* The filter of the built-in "own" scope. */
 #define ACL_OWN_FILTER "{\"createdById\":\"{{ ctx.state.currentUser.id }}\"}"
 

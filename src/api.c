@@ -37,7 +37,8 @@ static const struct builtin builtins[] = {
 	{"auth", api_auth, ACCESS_LOGGED_IN},
 	{"users", api_users, ACCESS_ADMIN},
 	{"roles", api_roles, ACCESS_ADMIN},
-	{"apiKeys", api_apikeys, ACCESS_LOGGED_IN},
+	/* NocoBase grants apiKeys through the pm.api-keys snippet (pm.*). */
+	{"apiKeys", api_apikeys, ACCESS_ADMIN},
 	{"collections", api_collections, ACCESS_ADMIN},
 	{"workflows", api_workflows, ACCESS_ADMIN},
 	{"flow_nodes", api_nodes, ACCESS_ADMIN},
@@ -162,8 +163,22 @@ static int dispatch(struct req *r)
 		return req_fail(r, APP_EDENIED,
 				"role \"%s\" may not administer \"%s\"",
 				r->who.role ? r->who.role : "anonymous", name);
+	/* An association reaches system records (notes/1/createdBy): writing
+	 * users that way is for administrators, as users:update is. */
+	if (c && c->system && is_write(r->action) &&
+	    !acl_is_admin(a, r->who.role))
+		return req_fail(r, APP_EDENIED,
+				"role \"%s\" may not %s \"%s\" records through "
+				"\"%s.%s\"",
+				r->who.role ? r->who.role : "anonymous",
+				r->action, c->name, r->parent, r->resource);
 	if (c && (rc = check_collection_acl(r, c, &scope)))
 		return rc;
+	if (c && !r->who.root &&
+	    (!strcmp(r->action, "create") || !strcmp(r->action, "update") ||
+	     !strcmp(r->action, "firstOrCreate") ||
+	     !strcmp(r->action, "updateOrCreate")))
+		acl_links_only(a, c, r->values);
 
 	rc = b ? b->fn(r) : api_records(r, c, scope);
 	json_object_put(scope);

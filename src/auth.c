@@ -269,7 +269,7 @@ static int renew(struct req *r, json_object *claims, const struct auth_policy *p
 		       true);
 	if (!row) {
 		store_rollback(a->st);
-		return req_fail(r, APP_EINVALID_TOKEN,
+		return req_fail(r, APP_ERENEW_FAILED,
 				"the token's jti was never issued or was "
 				"already replaced");
 	}
@@ -281,7 +281,7 @@ static int renew(struct req *r, json_object *claims, const struct auth_policy *p
 		if (!succ || now - renewed_at > RENEW_REUSE_MS) {
 			json_object_put(row);
 			store_rollback(a->st);
-			return req_fail(r, APP_EINVALID_TOKEN,
+			return req_fail(r, APP_ERENEW_FAILED,
 					"the token was already renewed");
 		}
 		snprintf(next, sizeof(next), "%s", succ);
@@ -359,9 +359,9 @@ int auth_identify(struct req *r, bool required)
 				"not verify");
 	r->who.claims = claims;
 	r->who.token = token;
+	/* NocoBase looks for no user at all without a userId: NOT_EXIST_USER. */
 	if (!jsonx_get_int(claims, "userId", &uid) || uid <= 0)
-		return req_fail(r, APP_EINVALID_TOKEN,
-				"the token carries no userId");
+		return req_fail(r, APP_ENO_USER, "the token carries no userId");
 	r->who.user = auth_load_user(a, uid);
 	if (!r->who.user)
 		return req_fail(r, APP_ENO_USER, "user %lld does not exist",
@@ -382,14 +382,19 @@ int auth_identify(struct req *r, bool required)
 		return 0;
 	}
 	auth_policy_load(a, &p);
-	jsonx_get_int(claims, "signInTime", &signin);
-	if (signin + p.session_ms < now)
+	/* As NocoBase: a session token without signInTime has no session
+	 * expiry to check. */
+	bool has_signin = jsonx_get_int(claims, "signInTime", &signin);
+	if (has_signin && signin + p.session_ms < now)
 		return req_fail(r, APP_EEXPIRED_SESSION,
 				"the session began more than the session "
 				"expiration time ago");
-	int64_t changed = 0;
+	/* Sessions that began before a password change end.  signInTime has
+	 * milliseconds; iat only seconds, which would also refuse a token
+	 * issued right after the change, within the same second. */
+	int64_t changed = 0, began = has_signin ? signin : iat * 1000;
 	if (jsonx_get_int(r->who.user, "passwordChangeTz", &changed) &&
-	    changed > iat * 1000)
+	    changed > began)
 		return req_fail_msg(r, APP_EINVALID_TOKEN,
 				    "User password changed, please signin "
 				    "again.",

@@ -247,7 +247,12 @@ static int cmd_init(struct opts *o)
 			 "\"{{ ctx.state.currentUser.id }}\"}}");
 	if (rc)
 		goto out;
-	json_object *root = find(&a, "users", "username", username);
+	/* The root user is missing only when nobody holds the root role: an
+	 * init without the first one's --root-username must not add a second
+	 * root user, with the default password at that. */
+	json_object *root = find(&a, "rolesUsers", "roleName", "root");
+	if (!root)
+		root = find(&a, "users", "username", username);
 	if (!root)
 		root = find(&a, "users", "email", email);
 	if (!root) {

@@ -32,6 +32,7 @@ static const struct err_info table[APP_E__COUNT] = {
 		"The current user has no roles. Please try another account."},
 	[APP_ESKIP_RENEW] = {401, "SKIP_TOKEN_RENEW",
 		"Stream api not allow renew token."},
+	[APP_ERENEW_FAILED] = {401, "TOKEN_RENEW_FAILED", EXPIRED},
 	[APP_EDATA_SOURCE] = {400, "DATA_SOURCE_NOT_FOUND",
 		"data source does not exist"},
 	[APP_ETRIGGER_REQUIRED] = {400, "TRIGGER_WORKFLOWS_REQUIRED",
