@@ -36,6 +36,31 @@ static json_tokener *tokener(int depth)
 	return tokeners[i].tok;
 }
 
+/* json-c's strict mode still reads NaN and Infinity, which no JSON
+ * printer may write back: refuse them on input. */
+static bool finite_tree(json_object *o, int depth)
+{
+	switch (json_object_get_type(o)) {
+	case json_type_double:
+		return isfinite(json_object_get_double(o));
+	case json_type_array:
+		for (size_t i = 0; i < json_object_array_length(o); i++)
+			if (!finite_tree(json_object_array_get_idx(o, i), depth + 1))
+				return false;
+		return true;
+	case json_type_object: {
+		json_object_object_foreach(o, k, v) {
+			(void)k;
+			if (!finite_tree(v, depth + 1))
+				return false;
+		}
+		return true;
+	}
+	default:
+		return true;
+	}
+}
+
 int jsonx_parse(const char *s, size_t n, int max_depth, json_object **out,
 		char *err, size_t errlen)
 {
@@ -81,6 +106,10 @@ int jsonx_parse(const char *s, size_t n, int max_depth, json_object **out,
 			snprintf(err, errlen, "%s in JSON at position %zu",
 				 json_tokener_error_desc(jerr),
 				 end > 0 ? end - 1 : 0);
+		goto out;
+	}
+	if (!finite_tree(o, 0)) {
+		snprintf(err, errlen, "NaN and Infinity are not JSON numbers");
 		goto out;
 	}
 	while (end < n && strchr(" \t\r\n", s[end]))

@@ -1,0 +1,313 @@
+/* Unit tests of the request parsers: query strings, routes, bodies, and the
+ * number, date, escape and UTF-8 helpers under them. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "arena.h"
+#include "err.h"
+#include "jsnum.h"
+#include "jsonx.h"
+#include "qs.h"
+#include "req.h"
+#include "util.h"
+
+static void qs_case(const char *in, const char *want)
+{
+	char err[128];
+	json_object *o = qs_parse(in, strlen(in), err, sizeof(err));
+	if (!want) {
+		assert_null(o);
+		return;
+	}
+	assert_non_null(o);
+	json_object *w = json_tokener_parse(want);
+	if (!json_object_equal(o, w))
+		fail_msg("qs %s: got %s, want %s", in, jsonx_str(o), want);
+	json_object_put(o);
+	json_object_put(w);
+}
+
+static void test_qs(void **state)
+{
+	(void)state;
+	qs_case("", "{}");
+	qs_case("a=1&b=x+y", "{\"a\":\"1\",\"b\":\"x y\"}");
+	qs_case("a", "{\"a\":null}");
+	qs_case("a=", "{\"a\":\"\"}");
+	qs_case("a=1&a=2", "{\"a\":[\"1\",\"2\"]}");
+	qs_case("a[]=1&a[]=2", "{\"a\":[\"1\",\"2\"]}");
+	qs_case("a%5B%5D=1&a%5B%5D=2", "{\"a\":[\"1\",\"2\"]}");
+	qs_case("filterByTk[0]=3&filterByTk[1]=4", "{\"filterByTk\":[\"3\",\"4\"]}");
+	qs_case("f[title]=x&f[n][$gt]=2",
+		"{\"f\":{\"title\":\"x\",\"n\":{\"$gt\":\"2\"}}}");
+	qs_case("a[0][b]=1&a[0][c]=2", "{\"a\":[{\"b\":\"1\",\"c\":\"2\"}]}");
+	qs_case("a[0]=x&a[k]=y", "{\"a\":{\"0\":\"x\",\"k\":\"y\"}}");
+	qs_case("a[b=1", "{\"a[b\":\"1\"}");
+	qs_case("k=%7B%22a%22%3A1%7D", "{\"k\":\"{\\\"a\\\":1}\"}");
+	qs_case("&&a=1&&", "{\"a\":\"1\"}");
+	qs_case("x=%ZZ", NULL);
+	qs_case("x=%E", NULL);
+	qs_case("x=%FF", NULL); /* not UTF-8 */
+}
+
+static struct req *route(struct arena *a, const char *method, const char *path)
+{
+	struct req *r = arena_alloc(a, sizeof(*r));
+	req_begin(r, NULL, a);
+	r->method = method;
+	r->path = path;
+	req_route(r);
+	return r;
+}
+
+static void test_routes(void **state)
+{
+	struct arena *a = arena_new();
+	struct req *r;
+	(void)state;
+
+	r = route(a, "POST", "/samples:trigger/7");
+	assert_int_equal(r->err, 0);
+	assert_string_equal(r->resource, "samples");
+	assert_string_equal(r->action, "trigger");
+	assert_string_equal(r->index, "7");
+	assert_null(r->parent);
+
+	r = route(a, "GET", "/api/posts/1/comments:get/2");
+	assert_int_equal(r->err, 0);
+	assert_string_equal(r->parent, "posts");
+	assert_string_equal(r->parent_index, "1");
+	assert_string_equal(r->resource, "comments");
+	assert_string_equal(r->action, "get");
+	assert_string_equal(r->index, "2");
+
+	r = route(a, "GET", "/posts:list");
+	assert_string_equal(r->action, "list");
+	assert_null(r->index);
+
+	/* REST form: the method chooses the action */
+	r = route(a, "GET", "/posts");
+	assert_true(r->rest);
+	assert_string_equal(r->action, "list");
+	r = route(a, "DELETE", "/posts/3");
+	assert_string_equal(r->action, "destroy");
+	assert_string_equal(r->index, "3");
+	r = route(a, "PATCH", "/posts/3");
+	assert_string_equal(r->action, "update");
+	r = route(a, "POST", "/posts/1/tags");
+	assert_string_equal(r->action, "create");
+	r = route(a, "PUT", "/posts");
+	assert_int_equal(r->err, APP_EMETHOD);
+	r = route(a, "POST", "/posts/3");
+	assert_int_equal(r->err, APP_EMETHOD);
+
+	/* the colon form takes any method */
+	r = route(a, "DELETE", "/posts:list");
+	assert_int_equal(r->err, 0);
+	assert_string_equal(r->action, "list");
+
+	/* percent-decoded before matching */
+	r = route(a, "GET", "/po%73ts:get/1");
+	assert_string_equal(r->resource, "posts");
+
+	/* not resources */
+	assert_int_equal(route(a, "GET", "/")->err, APP_ENOT_FOUND);
+	assert_int_equal(route(a, "GET", "/a/b/c/d/e")->err, APP_ENOT_FOUND);
+	assert_int_equal(route(a, "GET", "/posts:")->err, APP_ENOT_FOUND);
+	assert_int_equal(route(a, "GET", "/po;sts:list")->err, APP_ENOT_FOUND);
+	assert_int_equal(route(a, "GET", "/posts%ZZ:list")->err, APP_ENOT_FOUND);
+	assert_int_equal(route(a, "GET", "/1posts:list")->err, APP_ENOT_FOUND);
+	arena_free(a);
+}
+
+static void test_body(void **state)
+{
+	struct arena *a = arena_new();
+	struct req r;
+	(void)state;
+
+	req_begin(&r, NULL, a);
+	r.body = "{\"a\":1}";
+	r.body_len = strlen(r.body);
+	r.content_type = "application/json";
+	assert_int_equal(req_parse(&r, 100), 0);
+	assert_int_equal(json_object_get_int(jsonx_get(r.values, "a")), 1);
+	req_end(&r);
+
+	/* curl -d '{...}' sends it as a form: read as JSON */
+	req_begin(&r, NULL, a);
+	r.body = "{\"a\":2}";
+	r.body_len = strlen(r.body);
+	r.content_type = "application/x-www-form-urlencoded";
+	assert_int_equal(req_parse(&r, 100), 0);
+	assert_int_equal(json_object_get_int(jsonx_get(r.values, "a")), 2);
+	req_end(&r);
+
+	req_begin(&r, NULL, a);
+	r.body = "indicator=8";
+	r.body_len = strlen(r.body);
+	r.content_type = "application/x-www-form-urlencoded";
+	assert_int_equal(req_parse(&r, 100), 0);
+	assert_string_equal(jsonx_get_str(r.values, "indicator"), "8");
+	req_end(&r);
+
+	req_begin(&r, NULL, a);
+	r.content_length = 101;
+	assert_int_equal(req_parse(&r, 100), APP_ETOO_LARGE);
+	req_end(&r);
+
+	req_begin(&r, NULL, a);
+	r.body = "\"x\"";
+	r.body_len = 3;
+	r.content_type = "application/json";
+	assert_int_equal(req_parse(&r, 100), APP_EJSON);
+	req_end(&r);
+
+	req_begin(&r, NULL, a);
+	assert_int_equal(req_parse(&r, 100), 0);
+	assert_true(json_object_is_type(r.values, json_type_object));
+	req_end(&r);
+	arena_free(a);
+}
+
+static void test_json(void **state)
+{
+	char err[200], deep[200];
+	json_object *o = NULL;
+	(void)state;
+
+	assert_int_equal(jsonx_parse("[1,{\"a\":\"\\u00e9\"}]", 18, 64, &o, err,
+				     sizeof(err)),
+			 0);
+	json_object_put(o);
+	assert_int_equal(jsonx_parse("123", 3, 64, &o, err, sizeof(err)), 0);
+	assert_int_equal(json_object_get_int(o), 123);
+	json_object_put(o);
+	assert_int_equal(jsonx_parse("{\"a\":1} x", 9, 64, &o, err, sizeof(err)), -1);
+	assert_int_equal(jsonx_parse("{\"a\":", 5, 64, &o, err, sizeof(err)), -1);
+	assert_int_equal(jsonx_parse("[NaN]", 5, 64, &o, err, sizeof(err)), -1);
+	assert_int_equal(jsonx_parse("{\"a\":[-Infinity]}", 17, 64, &o, err,
+				     sizeof(err)),
+			 -1);
+	assert_int_equal(jsonx_parse("[\"\xff\"]", 5, 64, &o, err, sizeof(err)), -1);
+	assert_int_equal(jsonx_parse("[\"a\0\"]", 6, 64, &o, err, sizeof(err)), -1);
+	/* 64 levels pass, 65 do not */
+	memset(deep, '[', 64);
+	memset(deep + 64, ']', 64);
+	assert_int_equal(jsonx_parse(deep, 128, 64, &o, err, sizeof(err)), 0);
+	json_object_put(o);
+	memset(deep, '[', 65);
+	memset(deep + 65, ']', 65);
+	assert_int_equal(jsonx_parse(deep, 130, 64, &o, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "deeper"));
+	assert_null(o);
+}
+
+static void test_numbers(void **state)
+{
+	int64_t v;
+	char s[JSNUM_MAX];
+	(void)state;
+
+	assert_int_equal(util_parse_int64("42", &v), 0);
+	assert_int_equal(v, 42);
+	assert_int_equal(util_parse_int64("-9223372036854775808", &v), 0);
+	assert_true(v == INT64_MIN);
+	assert_int_equal(util_parse_int64("9223372036854775807", &v), 0);
+	assert_int_equal(util_parse_int64("9223372036854775808", &v), -1);
+	assert_int_equal(util_parse_int64("1e3", &v), -1);
+	assert_int_equal(util_parse_int64(" 1", &v), -1);
+	assert_int_equal(util_parse_int64("+1", &v), -1);
+	assert_int_equal(util_parse_int64("", &v), -1);
+	assert_int_equal(util_parse_int64("-", &v), -1);
+
+	assert_string_equal(jsnum_format(6.0, s), "6");
+	assert_string_equal(jsnum_format(0.1 + 0.2, s), "0.30000000000000004");
+	assert_string_equal(jsnum_format(0.1, s), "0.1");
+	assert_string_equal(jsnum_format(1e21, s), "1e+21");
+	assert_string_equal(jsnum_format(1.5e-7, s), "1.5e-7");
+	assert_string_equal(jsnum_format(123456789012, s), "123456789012");
+	assert_string_equal(jsnum_format(-0.000001, s), "-0.000001");
+}
+
+static void test_dates(void **state)
+{
+	int64_t ms;
+	char iso[32];
+	(void)state;
+
+	assert_int_equal(util_ms_from_iso("2026-11-26T17:13:48.006Z", &ms), 0);
+	util_iso_from_ms(ms, iso);
+	assert_string_equal(iso, "2026-11-26T17:13:48.006Z");
+	assert_int_equal(util_ms_from_iso("2026-11-26T19:13:48+02:00", &ms), 0);
+	util_iso_from_ms(ms, iso);
+	assert_string_equal(iso, "2026-11-26T17:13:48.000Z");
+	assert_int_equal(util_ms_from_iso("2026-01-02", &ms), 0);
+	util_iso_from_ms(ms, iso);
+	assert_string_equal(iso, "2026-01-02T00:00:00.000Z");
+	util_iso_from_ms(0, iso);
+	assert_string_equal(iso, "1970-01-01T00:00:00.000Z");
+	assert_int_equal(util_ms_from_iso("2026-13-01", &ms), -1);
+	assert_int_equal(util_ms_from_iso("2026-01-01T25:00", &ms), -1);
+	assert_int_equal(util_ms_from_iso("yesterday", &ms), -1);
+	assert_int_equal(util_ms_from_iso("2026-01-01Tx", &ms), -1);
+}
+
+static void test_escapes_and_names(void **state)
+{
+	char s[64];
+	(void)state;
+
+	strcpy(s, "a%20b+c%2F");
+	assert_int_equal(util_url_decode(s, strlen(s), true), 6);
+	assert_string_equal(s, "a b c/");
+	strcpy(s, "a+b");
+	util_url_decode(s, strlen(s), false);
+	assert_string_equal(s, "a+b");
+	strcpy(s, "%4");
+	assert_int_equal(util_url_decode(s, strlen(s), true), -1);
+	strcpy(s, "%G0");
+	assert_int_equal(util_url_decode(s, strlen(s), true), -1);
+
+	assert_true(util_utf8_valid("caf\xc3\xa9", 5));
+	assert_false(util_utf8_valid("\xc0\xaf", 2));        /* overlong */
+	assert_false(util_utf8_valid("\xed\xa0\x80", 3));    /* surrogate */
+	assert_false(util_utf8_valid("\xe2\x82", 2));        /* truncated */
+	assert_false(util_utf8_valid("a\0b", 3));
+
+	assert_true(util_is_ident("posts"));
+	assert_true(util_is_ident("_x1"));
+	assert_false(util_is_ident("1x"));
+	assert_false(util_is_ident("a-b"));
+	assert_false(util_is_ident("a\"b"));
+	assert_false(util_is_ident(""));
+	memset(s, 'a', 64);
+	s[63] = 0;
+	assert_true(util_is_ident(s));
+	memset(s, 'a', 63);
+	s[63] = 'a';
+	s[63] = 0;
+	char long_name[70];
+	memset(long_name, 'a', 64);
+	long_name[64] = 0;
+	assert_false(util_is_ident(long_name));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_qs),
+		cmocka_unit_test(test_routes),
+		cmocka_unit_test(test_body),
+		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_dates),
+		cmocka_unit_test(test_escapes_and_names),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
