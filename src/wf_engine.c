@@ -595,6 +595,4 @@ void wf_engine_recover(struct app *a)
 	if (!store_abort_orphans(a->st, worker_alive, &n) && n)
 		log_info("%lld execution(s) of dead processes marked ABORTED",
 			 (long long)n);
-	int ran = 0;
-	wf_engine_run_queue(a, &ran);
 }
