@@ -527,11 +527,12 @@ int api_execute(struct req *r)
 	int64_t wid = 0, uid = 0, eid = 0, executed_before = 0;
 	int rc;
 
-	if (!json_object_is_type(r->values, json_type_object) ||
-	    !json_object_object_length(r->values)) {
+	/* An empty object is values all the same: NocoBase then asks for
+	 * the user. */
+	if (!json_object_is_type(r->values, json_type_object)) {
 		json_object_put(tk);
 		return req_fail_msg(r, APP_EPARAM, "values is required",
-				    "the body is empty");
+				    "the body is not a JSON object");
 	}
 	if (!tk) {
 		return req_fail_msg(r, APP_EPARAM, "filterByTk is required",
