@@ -532,6 +532,9 @@ static int check_node_config(struct req *r, const char *type,
 {
 	const struct wf_node_type *t = wf_node_type(type ? type : "");
 	char err[512];
+	if (!type || !*type)
+		return req_fail_msg(r, APP_EVALIDATION, "Node type is required",
+				    "the node has no \"type\"");
 	if (!t)
 		return req_fail_msg(r, APP_EVALIDATION,
 				    arena_printf(r->arena,
