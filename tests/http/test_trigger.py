@@ -165,6 +165,10 @@ class Trigger(Base):
         self.assertOk(r)
         data = self.api.last_execution(self.w_trivial)['context']['data']
         self.assertEqual([d['id'] for d in data], [1, 2])
+        r = self.api.trigger('samples:trigger?filterByTk=%5B2%2C1%5D', self.w_trivial)
+        self.assertOk(r)
+        data = self.api.last_execution(self.w_trivial)['context']['data']
+        self.assertEqual([d['id'] for d in data], [1, 2], 'filterByTk as JSON')
         # Nothing found: the workflow still runs, with an empty array.
         r = self.api.trigger('samples:trigger?filterByTk[]=998&filterByTk[]=999', self.w_trivial)
         self.assertOk(r)
@@ -619,6 +623,24 @@ class Concurrency(Base):
                          list(range(101, 111)))
 
 
+class Limits(unittest.TestCase):
+    """FLOWCGI_STEP_LIMIT ends a sync workflow with ERROR (contract §2)."""
+
+    def test_step_limit(self):
+        with Site() as site:
+            server = start_lighttpd(site, procs=1, extra_env={'FLOWCGI_STEP_LIMIT': '2'})
+            api = Api(server, sign_in(server))
+            w = api.workflow('long', {'type': 0}, nodes=[calc('1', title='n1'),
+                                                         calc('2', title='n2'),
+                                                         calc('3', title='n3')])
+            r = api.trigger('workflows:trigger', w, body={})
+            self.assertEqual((r.status, r.errors[0]['code']), (500, 'WORKFLOW_FAILED'), r.text)
+            self.assertIn('FLOWCGI_STEP_LIMIT', r.errors[0]['reason'])
+            ex = api.last_execution(w)
+            self.assertEqual([j['status'] for j in ex['jobs']], [1, 1, -2])
+            self.assertEqual(ex['status'], -2)
+
+
 class Queue(unittest.TestCase):
     """Queued executions left behind, run-queue and the next process
     (contract §4.4).  No server runs while rows are planted, so that no
@@ -687,6 +709,25 @@ class Queue(unittest.TestCase):
         finally:
             server.stop()
         self.assertEqual(self.tags(), ['left'])
+
+
+class CgiAsync(unittest.TestCase):
+    """Plain CGI: the queued work runs once stdout is closed, before exit."""
+
+    def test_async_in_cgi(self):
+        with Site() as site:
+            server = start_lighttpd(site, procs=1)
+            api = Api(server, sign_in(server))
+            api.collection('log', [{'name': 'tag', 'type': 'string'}])
+            w = api.workflow('async', {'type': 0}, sync=False,
+                             nodes=[create('log', {'tag': '{{$context.data.tag}}'})])
+            server.stop()
+            r = site.cgi.request('POST', 'workflows:trigger?triggerWorkflows=' + w['key'],
+                                 json={'tag': 'cgi'}, token=api.token)
+            self.assertEqual((r.status, r.json), (200, {}), r.stderr)
+            rows = db_exec(site, 'SELECT status FROM executions WHERE workflowId = ?', [w['id']])
+            self.assertEqual(rows, [[1]])
+            self.assertEqual(db_exec(site, 'SELECT tag FROM log'), [['cgi']])
 
 
 class ApacheSmoke(unittest.TestCase):
