@@ -2,6 +2,7 @@
 every request path, every row of the §3.6 table, atomicity, the async
 queue and crash recovery, permissions, and a smoke run through Apache."""
 
+import concurrent.futures
 import json
 import threading
 import unittest
@@ -443,6 +444,11 @@ class Trigger(Base):
         self.assertEqual(self.api.executions(w_async), [])
         ex = self.api.last_execution(w_end)
         self.assertEqual((ex['status'], len(ex['jobs'])), (1, 1))
+        # Messages collected before a successful end are answered.
+        w_msg_end = self.api.workflow('message then end', SAMPLES,
+                                      nodes=[message('done {{$context.data.id}}'), end(1)])
+        r = self.api.trigger('samples:trigger/1', w_msg_end, w_log)
+        self.assertOk(r, {'messages': [{'message': 'done 1'}]})
         # A later request runs the queue: still nothing of w_async.
         self.api.get('samples:get/1')
         self.assertEqual(self.log_tags(), [])
@@ -658,13 +664,19 @@ class Queue(unittest.TestCase):
     def tearDown(self):
         self.site.close()
 
-    def plant(self, status, worker=None, tag='q'):
-        ctx = json.dumps({'data': {'tag': tag}, 'user': {'id': 1}, 'roleName': 'root'})
+    def plant(self, status, worker=None, tag='q', tags=None):
+        """Executions as a process leaves them: queued (status NULL) or
+        STARTED by worker ("pid:startms"); returns the last id."""
+        rows, params = [], []
+        for t in tags or [tag]:
+            ctx = json.dumps({'data': {'tag': t}, 'user': {'id': 1}, 'roleName': 'root'})
+            rows.append("(?, ?, ?, ?, ?, ?, ?, '2026-01-01T00:00:00.000Z', "
+                        "'2026-01-01T00:00:00.000Z')")
+            params += [self.w['id'], self.w['key'], 'planted-' + t, ctx, status,
+                       0 if status is None else 1, worker]
         db_exec(self.site, 'INSERT INTO executions (workflowId, "key", eventKey, context, '
-                'status, dispatched, worker, createdAt, updatedAt) VALUES '
-                "(?, ?, ?, ?, ?, ?, ?, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
-                [self.w['id'], self.w['key'], 'planted-' + tag, ctx, status,
-                 0 if status is None else 1, worker])
+                'status, dispatched, worker, createdAt, updatedAt) VALUES ' + ', '.join(rows),
+                params)
         return db_exec(self.site, 'SELECT max(id) FROM executions')[0][0]
 
     def status(self, eid):
@@ -686,6 +698,15 @@ class Queue(unittest.TestCase):
         r = self.site.cli('run-queue')
         self.assertIn('0 queued execution(s) run', r.stdout)
         self.assertEqual(self.tags(), ['a', 'b'])
+
+    def test_concurrent_run_queues_claim_each_once(self):
+        self.plant(None, tags=['t%02d' % i for i in range(30)])
+        with concurrent.futures.ThreadPoolExecutor(3) as pool:
+            outs = list(pool.map(lambda _: self.site.cli('run-queue'), range(3)))
+        counts = [int(o.stdout.split()[0]) for o in outs]
+        self.assertEqual(sum(counts), 30, [o.stdout + o.stderr for o in outs])
+        self.assertEqual(sorted(self.tags()), ['t%02d' % i for i in range(30)])
+        self.assertEqual(db_exec(self.site, 'SELECT count(*) FROM jobs'), [[30]])
 
     def test_started_by_a_dead_worker_is_aborted(self):
         dead = self.plant(0, worker='999999999:1', tag='dead')

@@ -322,6 +322,9 @@ class Workflows(unittest.TestCase):
                           job['executionId']),
                          (wf['nodes'][0]['id'], wf['nodes'][0]['key'], 1, 2, ex['id']))
         self.assertEqual(self.get_wf(wf['id'])['executed'], 3)
+        r = self.api.get('jobs:get/%d' % job['id'])
+        self.assertEqual((r.status, r.data['result'], r.data['nodeKey']),
+                         (200, 2, wf['nodes'][0]['key']))
 
     def test_destroy_workflow(self):
         wf = self.api.workflow('gone', SAMPLES, nodes=[calc('1')])
@@ -372,6 +375,11 @@ class WorkflowCache(unittest.TestCase):
             results = [api.execution(e['id'])['jobs'][0]['result']
                        for e in api.executions(v2)]
             self.assertEqual(results, [2] * 8)
+            # Switched to asynchronous: the next trigger is queued, then run.
+            api.ok('POST', 'workflows:update?filterByTk=%d' % v2['id'], {'sync': False})
+            self.assertEqual(api.trigger('workflows:trigger', v2, body={}).json, {})
+            ex = api.wait_execution(v2, count=9)
+            self.assertEqual(ex['jobs'][0]['result'], 2)
             api.enable(v2, False)
             r = api.trigger('workflows:trigger', v2, body={})
             self.assertEqual(r.status, 500, r.text)
