@@ -4,7 +4,10 @@ queue and crash recovery, permissions, and a smoke run through Apache."""
 
 import concurrent.futures
 import json
+import os
+import signal
 import threading
+import time
 import unittest
 
 from harness import Site, start_lighttpd, start_apache, sign_in, diagnose
@@ -719,6 +722,27 @@ class Queue(unittest.TestCase):
         self.assertEqual(self.status(dead), -3)
         self.assertEqual(self.tags(), [], 'never re-run')
 
+    def test_killed_worker(self):
+        server = start_lighttpd(self.site, procs=1)
+        try:
+            pid = server.fcgi_pids()[0]
+            eid = self.plant(0, worker='%d:%d' % (pid, _start_ms(pid)), tag='killed')
+            self.site.cli('run-queue')
+            self.assertEqual(self.status(eid), 0, 'its worker still runs')
+            os.kill(pid, signal.SIGKILL)
+            deadline = time.monotonic() + 10
+            while pid in server.fcgi_pids() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            # lighttpd starts a new process, which finds the orphan.
+            api = Api(server, sign_in(server))
+            while self.status(eid) != -3 and time.monotonic() < deadline:
+                api.get('auth:check')
+                time.sleep(0.05)
+            self.assertEqual(self.status(eid), -3)
+            self.assertEqual(self.tags(), [])
+        finally:
+            server.stop()
+
     def test_next_process_runs_what_was_left(self):
         eid = self.plant(None, tag='left')
         server = start_lighttpd(self.site, procs=2)
@@ -749,6 +773,15 @@ class CgiAsync(unittest.TestCase):
             rows = db_exec(site, 'SELECT status FROM executions WHERE workflowId = ?', [w['id']])
             self.assertEqual(rows, [[1]])
             self.assertEqual(db_exec(site, 'SELECT tag FROM log'), [['cgi']])
+
+
+def _start_ms(pid):
+    """Start of process pid in ms since the epoch, as /proc tells it."""
+    with open('/proc/%d/stat' % pid) as f:
+        ticks = int(f.read().rsplit(')', 1)[1].split()[19])
+    with open('/proc/stat') as f:
+        btime = next(int(line.split()[1]) for line in f if line.startswith('btime'))
+    return btime * 1000 + ticks * 1000 // os.sysconf('SC_CLK_TCK')
 
 
 class ApacheSmoke(unittest.TestCase):
