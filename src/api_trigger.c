@@ -313,23 +313,26 @@ static bool ended_on_end(const struct wf_exec *e)
 	return e->last_node && !strcmp(e->last_node->type, "end");
 }
 
-/* Interception: the collected messages are the errors (contract §7). */
+/* Interception: the collected messages are the errors (contract §7),
+ * each with a code and the reason. */
 static int intercept(struct req *r, const struct wf_exec *e)
 {
 	json_object *list = json_object_new_array();
 	size_t n = r->messages ? json_object_array_length(r->messages) : 0;
+	const char *why = arena_printf(r->arena,
+				       "workflow \"%s\" ended on end node \"%s\" "
+				       "with a failure",
+				       e->flow->key, e->last_node->title);
 	for (size_t i = 0; i < n; i++) {
 		json_object *m = jsonx_copy(json_object_array_get_idx(r->messages, i));
 		json_object_object_add(m, "code",
 				       json_object_new_string("WORKFLOW_MESSAGE"));
+		json_object_object_add(m, "reason", json_object_new_string(why));
 		json_object_array_add(list, m);
 	}
 	if (n) {
 		r->errors = list;
-		return req_fail(r, APP_EWF_INTERCEPTED,
-				"workflow \"%s\" ended on end node \"%s\" with "
-				"a failure",
-				e->flow->key, e->last_node->title);
+		return req_fail(r, APP_EWF_INTERCEPTED, "%s", why);
 	}
 	json_object_put(list);
 	return req_fail(r, APP_EWF_INTERCEPTED,
