@@ -180,6 +180,10 @@ class Workflows(unittest.TestCase):
         c1 = api.node(wf, calc('1', title='c1'))
         self.assertEqual((c1['upstreamId'], c1['branchIndex'], c1['downstreamId']),
                          (None, None, None))
+        self.assertEqual(set(c1), {'id', 'key', 'title', 'type', 'config', 'workflowId',
+                                   'upstreamId', 'branchIndex', 'downstreamId', 'createdAt',
+                                   'updatedAt'})
+        self.assertRegex(c1['key'], r'^[0-9a-z]{11}$')
         c0 = api.node(wf, calc('0', title='c0'))
         self.assertEqual(c0['downstreamId'], c1['id'], 'a node without upstream is the head')
         cond = api.node(wf, {'type': 'condition', 'title': 'cond', 'config': {
@@ -312,9 +316,14 @@ class Workflows(unittest.TestCase):
             'filter': json.dumps({'workflowId': wf['id']}), 'sort': '-id'})
         self.assertGreater(r.data[0]['id'], r.data[1]['id'])
         ex = self.api.execution(r.data[0]['id'])
-        for k in ('id', 'workflowId', 'key', 'eventKey', 'context', 'status', 'createdAt',
-                  'startedAt', 'dispatched', 'output', 'manually'):
-            self.assertIn(k, ex)
+        # NocoBase's fields, no more (the worker column stays hidden).
+        self.assertEqual(set(ex), {
+            'id', 'workflowId', 'key', 'eventKey', 'context', 'status', 'reason',
+            'dispatched', 'parentExecutionId', 'stack', 'output', 'manually', 'createdAt',
+            'updatedAt', 'startedAt', 'expiresAt', 'jobs'})
+        self.assertEqual(set(ex['jobs'][0]), {
+            'id', 'executionId', 'nodeId', 'nodeKey', 'upstreamId', 'status', 'meta',
+            'result', 'log', 'startedAt', 'createdAt', 'updatedAt'})
         self.assertEqual(ex['key'], wf['key'])
         self.assertRegex(ex['eventKey'], r'^[0-9a-f-]{36}$')
         job = ex['jobs'][0]
