@@ -307,6 +307,16 @@ class Trigger(Base):
         self.assertEqual(data['category']['title'], 'Cat 1')
         self.assertEqual(data['categoryId'], 1)
 
+    def test_stale_appends_are_ignored(self):
+        # As NocoBase: appends naming no association load nothing more.
+        w = self.api.workflow('stale appends', {'type': 1, 'collection': 'posts',
+                                                'appends': ['nosuch', 'title', 'category']})
+        self.assertOk(self.api.trigger('posts:trigger/1', w))
+        data = self.api.last_execution(w)['context']['data']
+        self.assertEqual((data['title'], data['category']['title']), ('Post 1', 'Cat 1'))
+        self.assertOk(self.api.trigger('comments:trigger/1', spec=w['key'] + '!post'))
+        self.assertEqual(self.api.last_execution(w)['context']['data']['category']['id'], 1)
+
     def test_key_path_dotted(self):
         r = self.api.trigger('comments:trigger/1', spec=self.w_cat['key'] + '!post.category')
         self.assertOk(r)
