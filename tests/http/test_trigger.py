@@ -238,6 +238,7 @@ class Trigger(Base):
                 [json.dumps({'type': 1, 'collection': 'main:samples'}), raw['id']])
         other = self.api.workflow('other type', SAMPLES)
         db_exec(self.site, "UPDATE workflows SET type = 'collection' WHERE id = ?", [other['id']])
+        # Any change through the API moves the workflow counter: caches reload.
         self.api.ok('POST', 'workflows:update?filterByTk=%d' % w['id'], {'title': 'bump'})
         r = self.api.trigger('samples:trigger/1', raw)
         self.assertError(r, 500, 'NO_WORKFLOW_MATCHED', NO_ACTION, 'main:samples')
@@ -383,6 +384,12 @@ class Trigger(Base):
         self.assertError(r, 500, 'NO_WORKFLOW_MATCHED', NO_ACTION, self.w_trivial['key'])
         r = self.api.trigger('workflows:trigger', spec='nosuchkey')
         self.assertError(r, 500, 'NO_WORKFLOW_MATCHED', NO_ACTION, 'nosuchkey')
+        # A legacy config without a type counts as global (reference §3.4).
+        legacy = self.api.workflow('legacy', {'type': 0})
+        db_exec(self.site, "UPDATE workflows SET config = '{}' WHERE id = ?", [legacy['id']])
+        self.api.ok('POST', 'workflows:update?filterByTk=%d' % legacy['id'], {'title': 'bump'})
+        self.assertOk(self.api.trigger('workflows:trigger', legacy, body={'x': 1}))
+        self.assertEqual(self.api.last_execution(legacy)['context']['data'], {'x': 1})
 
     # ---- workflows:execute (manual run)
 
