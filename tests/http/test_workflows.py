@@ -8,7 +8,7 @@ import threading
 import unittest
 
 from harness import Site, start_lighttpd, sign_in, diagnose
-from flows import Api, calc, end
+from flows import Api, calc
 
 SAMPLES = {'type': 1, 'collection': 'samples'}
 TYPE_REQUIRED = '"type" is required'
