@@ -35,7 +35,8 @@ int api_rfail(struct req *r, struct rctx *x, int rc)
 int api_filter_param(struct req *r, json_object **filter)
 {
 	json_object *f = req_param(r, "filter");
-	char err[256] = "it is not an object";
+	/* Kept when the text parses, but to an array or a scalar. */
+	char err[256] = "it is valid JSON of another type";
 
 	*filter = NULL;
 	if (!f || json_object_is_type(f, json_type_null))

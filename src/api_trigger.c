@@ -134,20 +134,44 @@ static json_object *context_of(struct req *r, json_object *data)
 	return ctx;
 }
 
+/* Whether every segment of an appends entry is an association. */
+static bool assoc_path_ok(const struct schema *s, const struct coll *c,
+			  const char *path)
+{
+	char buf[512], *save = NULL;
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return false;
+	for (char *seg = strtok_r(buf, ".", &save); seg;
+	     seg = strtok_r(NULL, ".", &save)) {
+		const struct field *fd = c ? coll_field(c, seg) : NULL;
+		if (!fd || !ftype_is_assoc(fd->type))
+			return false;
+		c = schema_coll(s, fd->target);
+	}
+	return true;
+}
+
 /* Appends of the workflow, prefixed with path when the record is reached
- * through an association. */
-static json_object *appends_for(const struct wf_flow *f, const char *path)
+ * through an association.  Entries that name no association of the
+ * workflow's collection are left out, as NocoBase ignores them: a stale
+ * workflow config is no fault of the request. */
+static json_object *appends_for(const struct schema *s,
+				const struct wf_flow *f, const char *path)
 {
 	json_object *ap = jsonx_get(f->config, "appends"),
 		    *out = json_object_new_array();
+	const struct coll *bound =
+		schema_coll(s, jsonx_get_str(f->config, "collection"));
 	if (path)
 		json_object_array_add(out, json_object_new_string(path));
 	for (size_t i = 0; json_object_is_type(ap, json_type_array) &&
 			   i < json_object_array_length(ap);
 	     i++) {
-		const char *a = json_object_get_string(
-			json_object_array_get_idx(ap, i));
-		if (!a || !*a)
+		json_object *it = json_object_array_get_idx(ap, i);
+		const char *a = json_object_is_type(it, json_type_string)
+					? json_object_get_string(it)
+					: NULL;
+		if (!a || !*a || !assoc_path_ok(s, bound, a))
 			continue;
 		char buf[512];
 		snprintf(buf, sizeof(buf), "%s%s%s", path ? path : "",
@@ -191,7 +215,7 @@ static int record_data(struct req *r, const struct coll *c, json_object *tk,
 	json_object *a = rec_and(tkf, assoc);
 	filter = rec_and(a, scope);
 	json_object_put(a);
-	appends = appends_for(f, via_target ? path : NULL);
+	appends = appends_for(r->app->schema, f, via_target ? path : NULL);
 	struct rec_query q = {.filter = filter, .appends = appends};
 	rc = rec_find(&x, c, &q, &rows);
 	json_object_put(filter);
@@ -313,23 +337,26 @@ static bool ended_on_end(const struct wf_exec *e)
 	return e->last_node && !strcmp(e->last_node->type, "end");
 }
 
-/* Interception: the collected messages are the errors (contract §7). */
+/* Interception: the collected messages are the errors (contract §7),
+ * each with a code and the reason. */
 static int intercept(struct req *r, const struct wf_exec *e)
 {
 	json_object *list = json_object_new_array();
 	size_t n = r->messages ? json_object_array_length(r->messages) : 0;
+	const char *why = arena_printf(r->arena,
+				       "workflow \"%s\" ended on end node \"%s\" "
+				       "with a failure",
+				       e->flow->key, e->last_node->title);
 	for (size_t i = 0; i < n; i++) {
 		json_object *m = jsonx_copy(json_object_array_get_idx(r->messages, i));
 		json_object_object_add(m, "code",
 				       json_object_new_string("WORKFLOW_MESSAGE"));
+		json_object_object_add(m, "reason", json_object_new_string(why));
 		json_object_array_add(list, m);
 	}
 	if (n) {
 		r->errors = list;
-		return req_fail(r, APP_EWF_INTERCEPTED,
-				"workflow \"%s\" ended on end node \"%s\" with "
-				"a failure",
-				e->flow->key, e->last_node->title);
+		return req_fail(r, APP_EWF_INTERCEPTED, "%s", why);
 	}
 	json_object_put(list);
 	return req_fail(r, APP_EWF_INTERCEPTED,
@@ -476,7 +503,8 @@ static int execute_data(struct req *r, const struct wf_flow *f,
 						 name ? name : ""),
 				    "the workflow's collection does not exist");
 	api_rctx(r, &x);
-	json_object *appends = appends_for(f, NULL), *tk = NULL, *rows = NULL,
+	json_object *appends = appends_for(r->app->schema, f, NULL), *tk = NULL,
+		    *rows = NULL,
 		    *flt = NULL;
 	if (type == 2)
 		tk = jsonx_ref(jsonx_get(r->values, "filterByTk"));
@@ -528,11 +556,12 @@ int api_execute(struct req *r)
 	int64_t wid = 0, uid = 0, eid = 0, executed_before = 0;
 	int rc;
 
-	if (!json_object_is_type(r->values, json_type_object) ||
-	    !json_object_object_length(r->values)) {
+	/* An empty object is values all the same: NocoBase then asks for
+	 * the user. */
+	if (!json_object_is_type(r->values, json_type_object)) {
 		json_object_put(tk);
 		return req_fail_msg(r, APP_EPARAM, "values is required",
-				    "the body is empty");
+				    "the body is not a JSON object");
 	}
 	if (!tk) {
 		return req_fail_msg(r, APP_EPARAM, "filterByTk is required",

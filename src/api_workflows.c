@@ -82,20 +82,27 @@ static int check_trigger_config(struct req *r, json_object *config)
 						    "\"config\" must be of type object"));
 		goto out;
 	}
+	/* As NocoBase answers: a missing type reads as record-based, a bad
+	 * one stops the collection checks, and the collection is looked up
+	 * only when nothing else is wrong. */
 	t = jsonx_get(config, "type");
-	if (!t || json_object_is_type(t, json_type_null))
+	const char *coll = jsonx_get_str(config, "collection");
+	bool has_coll = coll && *coll;
+	if (!jsonx_has(config, "type")) {
 		json_object_array_add(msgs,
 				      json_object_new_string("\"type\" is required"));
-	else if (!json_object_is_type(t, json_type_int) ||
-		 !jsonx_to_int64(t, &type) || type < 0 || type > 2)
+		type = 1;
+	} else if (!json_object_is_type(t, json_type_int) ||
+		   !jsonx_to_int64(t, &type) || type < 0 || type > 2) {
 		json_object_array_add(msgs, json_object_new_string(
 						    "\"type\" must be one of [1, 2, 0]"));
-	const char *coll = jsonx_get_str(config, "collection");
-	if ((type == 1 || type == 2) && (!coll || !*coll))
+		type = 0;
+	}
+	if ((type == 1 || type == 2) && !has_coll)
 		json_object_array_add(
 			msgs, json_object_new_string(
 				      "Collection is required for record-based context"));
-	if (coll && *coll) {
+	if (has_coll && !json_object_array_length(msgs)) {
 		char err[256];
 		const char *name = wf_collection_name(coll, err, sizeof(err));
 		if (!name) {
@@ -525,6 +532,9 @@ static int check_node_config(struct req *r, const char *type,
 {
 	const struct wf_node_type *t = wf_node_type(type ? type : "");
 	char err[512];
+	if (!type || !*type)
+		return req_fail_msg(r, APP_EVALIDATION, "Node type is required",
+				    "the node has no \"type\"");
 	if (!t)
 		return req_fail_msg(r, APP_EVALIDATION,
 				    arena_printf(r->arena,

@@ -128,6 +128,8 @@ int serve_fcgi(struct app *a)
 		return 1;
 	}
 	wf_engine_recover(a);
+	/* Queued work a crashed process left behind runs before serving. */
+	wf_engine_after_response(a);
 	while (FCGX_Accept_r(&req) >= 0) {
 		struct serve_io io = {fcgx_param, fcgx_read, &req};
 		log_set_sink(fcgx_log, &req);

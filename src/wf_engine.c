@@ -140,6 +140,14 @@ bool wf_over_limit(struct wf_exec *e)
 	return false;
 }
 
+static const char *status_name(int st)
+{
+	static const char *const names[] = {"FAILED", "ERROR", "ABORTED",
+					    "CANCELED", "REJECTED",
+					    "RETRY_NEEDED"};
+	return st <= -1 && st >= -6 ? names[-st - 1] : "unknown";
+}
+
 /* A job result that says what went wrong, as NocoBase stores errors. */
 static json_object *error_result(const char *msg)
 {
@@ -185,9 +193,22 @@ int wf_run_branch(struct wf_exec *e, const struct wf_node *n, int upstream)
 		if (st != WF_RESOLVED) {
 			if (st < 0 && !e->error[0]) {
 				const char *m = jsonx_get_str(res, "message");
-				char *s = m ? NULL : jsonx_to_js_string(res, false);
-				fail(e, n, m ? m : s);
-				free(s);
+				if (!m && json_object_is_type(res, json_type_string))
+					m = json_object_get_string(res);
+				if (m) {
+					fail(e, n, m);
+				} else {
+					/* No message (a false condition, an empty
+					 * query): say how the job ended. */
+					char *s = jsonx_to_js_string(res, false);
+					char why[256];
+					snprintf(why, sizeof(why),
+						 "the job ended with status %s (%d), "
+						 "result %.100s",
+						 status_name(st), st, res ? s : "null");
+					fail(e, n, why);
+					free(s);
+				}
 			} else if (st < 0 && !e->error_node) {
 				e->error_node = n;
 			}
@@ -602,6 +623,4 @@ void wf_engine_recover(struct app *a)
 	if (!store_abort_orphans(a->st, worker_alive, &n) && n)
 		log_info("%lld execution(s) of dead processes marked ABORTED",
 			 (long long)n);
-	int ran = 0;
-	wf_engine_run_queue(a, &ran);
 }

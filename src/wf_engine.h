@@ -7,7 +7,7 @@
 #include "app.h"
 
 /* At process start: executions left STARTED by dead processes become
- * ABORTED; queued ones will be run after the next response. */
+ * ABORTED (the caller then runs the queue). */
 void wf_engine_recover(struct app *a);
 /* After a response that queued work: run the queued asynchronous
  * executions (every queued one, not only this request's). */

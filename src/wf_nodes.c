@@ -441,7 +441,7 @@ static int var_validate(struct app *a, json_object *c, char *err, size_t n)
 	json_object *t = jsonx_get(c, "target");
 	if (t && !json_object_is_type(t, json_type_null) &&
 	    !json_object_is_type(t, json_type_string)) {
-		snprintf(err, n, "\"target\" must be a node key");
+		snprintf(err, n, "\"target\" must be a string");
 		return -1;
 	}
 	return 0;
@@ -477,6 +477,17 @@ static void var_run(struct wf_exec *e, const struct wf_node *n, int job,
 
 static int msg_validate(struct app *a, json_object *c, char *err, size_t n)
 {
+	json_object *m = jsonx_get(c, "message");
+	if (!jsonx_has(c, "message"))
+		return 0;
+	if (!json_object_is_type(m, json_type_string)) {
+		snprintf(err, n, "\"message\" must be a string");
+		return -1;
+	}
+	if (!json_object_get_string_len(m)) {
+		snprintf(err, n, "\"message\" is not allowed to be empty");
+		return -1;
+	}
 	return 0;
 }
 
