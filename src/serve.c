@@ -127,9 +127,13 @@ int serve_fcgi(struct app *a)
 		log_error("FCGX_Init failed");
 		return 1;
 	}
+	/* Work a dead process left behind: orphans become ABORTED, queued
+	 * executions run now, before the first request. */
 	wf_engine_recover(a);
-	/* Queued work a crashed process left behind runs before serving. */
-	wf_engine_after_response(a);
+	if (a->st && !app_refresh(a)) {
+		int n;
+		wf_engine_run_queue(a, &n);
+	}
 	while (FCGX_Accept_r(&req) >= 0) {
 		struct serve_io io = {fcgx_param, fcgx_read, &req};
 		log_set_sink(fcgx_log, &req);
@@ -181,6 +185,9 @@ int serve_cgi(struct app *a)
 	/* CGI has no "after": the process ends, so queued work runs now,
 	 * with stdout already complete and closed. */
 	fclose(stdout);
+	/* A CGI process is a new process: besides this request's queued
+	 * work it runs what an earlier one left behind. */
+	a->queued = true;
 	wf_engine_after_response(a);
 	store_maintain(a->st);
 	return 0;
