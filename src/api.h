@@ -38,6 +38,8 @@ int api_apikeys(struct req *r);
 int api_workflows(struct req *r);
 int api_nodes(struct req *r);
 int api_execute(struct req *r);
+/* Set executed / allExecuted of workflow rows (an object or an array). */
+void api_wf_counts(struct req *r, json_object *rows);
 /* Copy a workflow version (row) and its nodes into a new disabled version
  * of the same key, with over's fields; *new_id its id. */
 int api_wf_copy_version(struct req *r, json_object *src, json_object *over,

@@ -595,6 +595,7 @@ int api_execute(struct req *r)
 	struct rec_query wq = {.filter = wf};
 	rec_get(&wx, schema_coll(a->schema, "workflows"), &wq, &wrow);
 	json_object_put(wf);
+	api_wf_counts(r, wrow);
 	jsonx_get_int(wrow, "executed", &executed_before);
 	user = auth_load_user(a, uid);
 	if (!user) {

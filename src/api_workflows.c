@@ -40,6 +40,44 @@ static json_object *by_id(const char *k, int64_t id)
 	return f;
 }
 
+/* The execution counters are counted when a workflow is read rather than
+ * kept in its row: keeping them would add an UPDATE and a page write to
+ * every trigger. */
+void api_wf_counts(struct req *r, json_object *rows)
+{
+	struct rctx x;
+	const struct coll *ex = C(r, "executions");
+	if (json_object_is_type(rows, json_type_object)) {
+		json_object *one = json_object_new_array();
+		json_object_array_add(one, jsonx_ref(rows));
+		api_wf_counts(r, one);
+		json_object_put(one);
+		return;
+	}
+	api_rctx(r, &x);
+	for (size_t i = 0; json_object_is_type(rows, json_type_array) &&
+			   i < json_object_array_length(rows);
+	     i++) {
+		json_object *row = json_object_array_get_idx(rows, i), *f;
+		int64_t n = 0, all = 0;
+		if (!jsonx_has(row, "id") || !jsonx_has(row, "key"))
+			continue;
+		f = json_object_new_object();
+		json_object_object_add(f, "workflowId", jsonx_ref(jsonx_get(row, "id")));
+		rec_count(&x, ex, f, &n);
+		json_object_put(f);
+		f = json_object_new_object();
+		json_object_object_add(f, "key", jsonx_ref(jsonx_get(row, "key")));
+		rec_count(&x, ex, f, &all);
+		json_object_put(f);
+		if (jsonx_has(row, "executed"))
+			json_object_object_add(row, "executed", json_object_new_int64(n));
+		if (jsonx_has(row, "allExecuted"))
+			json_object_object_add(row, "allExecuted",
+					       json_object_new_int64(all));
+	}
+}
+
 static json_object *load_one(struct req *r, const char *coll, int64_t id)
 {
 	struct rctx x;
@@ -48,6 +86,8 @@ static json_object *load_one(struct req *r, const char *coll, int64_t id)
 	api_rctx(r, &x);
 	rec_get(&x, C(r, coll), &q, &row);
 	json_object_put(f);
+	if (row && !strcmp(coll, "workflows"))
+		api_wf_counts(r, row);
 	return row;
 }
 
@@ -294,6 +334,7 @@ static int wf_update(struct req *r)
 		return req_fail(r, APP_EVALIDATION, "values must be an object");
 	if ((rc = target_rows(r, "workflows", &rows)))
 		return rc;
+	api_wf_counts(r, rows);
 	v = pick(r->values, wf_fields);
 	json_object_object_del(v, "type");
 	api_rctx(r, &x);
@@ -341,8 +382,10 @@ static int wf_update(struct req *r)
 		struct rec_query q = {.filter = f};
 		rc = api_rfail(r, &x, rec_find(&x, C(r, "workflows"), &q, &out));
 		json_object_put(f);
-		if (!rc)
+		if (!rc) {
+			api_wf_counts(r, out);
 			req_set_data(r, out);
+		}
 	}
 	json_object_put(all);
 	return rc;
@@ -503,8 +546,12 @@ int api_workflows(struct req *r)
 		return api_trigger(r, NULL, NULL, NULL);
 	if (!strcmp(a, "execute"))
 		return api_execute(r);
-	if (!strcmp(a, "list") || !strcmp(a, "get"))
-		return api_records(r, C(r, "workflows"), NULL);
+	if (!strcmp(a, "list") || !strcmp(a, "get")) {
+		int rc = api_records(r, C(r, "workflows"), NULL);
+		if (!rc)
+			api_wf_counts(r, r->data);
+		return rc;
+	}
 	return req_fail(r, APP_ENOT_FOUND,
 			"action \"%s\" does not exist on workflows", a);
 }

@@ -101,13 +101,6 @@ int store_update_count(struct store *st, const struct schema *s,
 int store_delete(struct store *st, const struct schema *s,
 		 const struct coll *c, json_object *filter, int64_t *n);
 
-/* Add delta to one or two integer columns (column2 may be NULL) of the
- * rows matching filter, in SQL, so concurrent counters never lose an
- * update. */
-int store_increment(struct store *st, const struct schema *s,
-		    const struct coll *c, json_object *filter,
-		    const char *column, const char *column2, int64_t delta);
-
 /* Atomically claim one queued execution (status NULL) for worker; *id = 0
  * when none is left. */
 int store_claim_execution(struct store *st, const char *worker, int64_t *id);

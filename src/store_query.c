@@ -914,8 +914,7 @@ out:
 
 static int update_sql(struct store *st, const struct schema *s,
 		      const struct coll *c, json_object *filter,
-		      struct buf *sql, json_object *binds, const char *set,
-		      json_object *values)
+		      struct buf *sql, json_object *binds, json_object *values)
 {
 	struct qctx q = {st, s, sql, binds, 0, 0};
 	int n = 0;
@@ -923,12 +922,7 @@ static int update_sql(struct store *st, const struct schema *s,
 	buf_puts(sql, "UPDATE ");
 	store_ident(sql, c->name);
 	buf_puts(sql, " AS t0 SET ");
-	if (set) {
-		buf_puts(sql, set);
-		n = 1;
-	}
-	json_object *none = values ? NULL : json_object_new_object();
-	json_object_object_foreach(values ? values : none, k, v) {
+	json_object_object_foreach(values, k, v) {
 		const struct field *f = coll_field(c, k);
 		if (!f || !field_has_column(f))
 			continue;
@@ -938,7 +932,6 @@ static int update_sql(struct store *st, const struct schema *s,
 		buf_puts(sql, " = ?");
 		json_object_array_add(binds, jsonx_ref(v));
 	}
-	json_object_put(none);
 	if (!n)
 		return -1;
 	return where(&q, c, filter);
@@ -954,7 +947,7 @@ int store_update(struct store *st, const struct schema *s,
 	int rc;
 
 	*pks = json_object_new_array();
-	rc = update_sql(st, s, c, filter, &sql, binds, NULL, values);
+	rc = update_sql(st, s, c, filter, &sql, binds, values);
 	if (rc == -1) {
 		/* Nothing to set: report the matching keys unchanged. */
 		struct store_find q = {.filter = filter,
@@ -1000,7 +993,7 @@ int store_update_count(struct store *st, const struct schema *s,
 	int rc;
 
 	*n = 0;
-	rc = update_sql(st, s, c, filter, &sql, binds, NULL, values);
+	rc = update_sql(st, s, c, filter, &sql, binds, values);
 	if (rc == -1) {
 		json_object_put(binds);
 		buf_free(&sql);
@@ -1022,42 +1015,6 @@ out:
 	store_stmt_done(st, stmt);
 	json_object_put(binds);
 	buf_free(&sql);
-	return rc;
-}
-
-int store_increment(struct store *st, const struct schema *s,
-		    const struct coll *c, json_object *filter,
-		    const char *column, const char *column2, int64_t delta)
-{
-	struct buf sql = {0}, set = {0};
-	json_object *binds = json_object_new_array();
-	sqlite3_stmt *stmt = NULL;
-	int rc;
-
-	for (int i = 0; i < 2; i++) {
-		const char *name = i ? column2 : column;
-		if (!name)
-			continue;
-		if (i)
-			buf_puts(&set, ", ");
-		store_ident(&set, name);
-		buf_puts(&set, " = COALESCE(");
-		store_ident(&set, name);
-		buf_printf(&set, ", 0) + %lld", (long long)delta);
-	}
-	rc = update_sql(st, s, c, filter, &sql, binds, buf_str(&set), NULL);
-	if (rc)
-		goto out;
-	if ((rc = store_stmt(st, buf_str(&sql), &stmt)) ||
-	    (rc = store_bind_all(st, stmt, binds)))
-		goto out;
-	rc = sqlite3_step(stmt);
-	rc = rc == SQLITE_DONE ? 0 : store_fail(st, rc, "increment");
-out:
-	store_stmt_done(st, stmt);
-	json_object_put(binds);
-	buf_free(&sql);
-	buf_free(&set);
 	return rc;
 }
 

@@ -346,16 +346,6 @@ static const struct coll *C(struct app *a, const char *name)
 	return schema_coll(a->schema, name);
 }
 
-static int count_execution(struct app *a, int64_t workflow_id)
-{
-	json_object *f = json_object_new_object();
-	json_object_object_add(f, "id", json_object_new_int64(workflow_id));
-	int rc = store_increment(a->st, a->schema, C(a, "workflows"), f,
-				 "executed", "allExecuted", 1);
-	json_object_put(f);
-	return rc;
-}
-
 static json_object *status_json(int st)
 {
 	return st == WF_QUEUEING ? NULL : json_object_new_int(st);
@@ -406,8 +396,6 @@ int wf_exec_save(struct wf_exec *e, int64_t *id)
 		if (rc)
 			goto out;
 		e->id = json_object_get_int64(rec);
-		if ((rc = count_execution(a, e->flow->id)))
-			goto out;
 	}
 	ids = calloc((size_t)e->njobs + 1, sizeof(*ids));
 	if (!ids)
@@ -466,7 +454,6 @@ int wf_exec_enqueue(struct app *a, const struct wf_flow *f,
 	if (!rc) {
 		a->queued = true;
 		*id = json_object_get_int64(rec);
-		rc = count_execution(a, f->id);
 	}
 	json_object_put(v);
 	json_object_put(rec);
