@@ -173,7 +173,12 @@ int rec_coerce(struct rctx *x, const struct field *f, json_object *v,
 		}
 		return bad_value(x, f, v, "an ISO-8601 date");
 	case FT_JSON:
-		*out = json_object_new_string(jsonx_str(v));
+		/* Objects and arrays are bound as their JSON text by the store;
+		 * scalars need it spelled out ("abc" must stay a string). */
+		if (jt == json_type_object || jt == json_type_array)
+			*out = jsonx_ref(v);
+		else
+			*out = json_object_new_string(jsonx_str(v));
 		return 0;
 	case FT_PASSWORD: {
 		char hash[65];
