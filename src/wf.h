@@ -42,7 +42,12 @@ struct wf_node_type {
 	int (*validate)(struct app *a, json_object *config, char *err,
 			size_t errlen);
 	/* Run the node whose job (already recorded as PENDING) is e->jobs[job]:
-	 * set *status and *result (new ref).  Branching nodes run their
+	 * set *status and *result (new ref).  *status decides the flow (the
+	 * downstream runs when RESOLVED, else the chain stops with it) and is
+	 * also the job's status, unless the instruction settled
+	 * e->jobs[job].status itself: NocoBase saves a branching node's job
+	 * before its branch runs, so a condition stays RESOLVED while its
+	 * failed branch stops the execution.  Branching nodes run their
 	 * branches through wf_run_branch(e, first, job). */
 	void (*run)(struct wf_exec *e, const struct wf_node *n, int job,
 		    int *status, json_object **result);

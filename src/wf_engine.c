@@ -176,7 +176,8 @@ int wf_run_branch(struct wf_exec *e, const struct wf_node *n, int upstream)
 		} else {
 			n->impl->run(e, n, idx, &st, &res);
 		}
-		e->jobs[idx].status = st;
+		if (e->jobs[idx].status == WF_PENDING)
+			e->jobs[idx].status = st;
 		e->jobs[idx].result = res;
 		wf_jobs_map_set(e, n->key, jsonx_ref(res));
 		if (e->ended)
