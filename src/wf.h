@@ -91,6 +91,7 @@ struct wf_job {
 	int status;
 	json_object *result;
 	json_object *meta;
+	char *log;            /* jobs.log (json-query errors), or NULL */
 	int upstream;         /* index of the input job, -1 none */
 	int64_t started_ms;
 };
@@ -155,6 +156,8 @@ json_object *wf_job_result(struct wf_exec *e, int i);
  * value); returns its index. */
 int wf_job_record(struct wf_exec *e, const struct wf_node *n, int status,
 		  json_object *result, int upstream);
+/* Set the log text of job index i (copied). */
+void wf_job_log(struct wf_exec *e, int i, const char *text);
 /* Resolve a template path against the execution's scope (new ref). */
 json_object *wf_resolve(void *exec, const char *path);
 /* Render a config value with the execution's variables (new ref). */
