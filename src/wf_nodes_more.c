@@ -1,6 +1,7 @@
 /*
- * wf_nodes_more: the table of the branching instructions (wf_node_type()
- * falls back to it) and the Joi-style config checks they share.
+ * wf_nodes_more: the table of the branching and integration instructions
+ * (wf_node_type() falls back to it) and the Joi-style config checks they
+ * share.
  */
 #include "wf_nodes_more.h"
 
@@ -134,6 +135,8 @@ static const struct wf_node_type more_types[] = {
 	{"multi-conditions", wf_mc_validate, wf_mc_run},
 	{"loop", wf_loop_validate, wf_loop_run},
 	{"parallel", wf_parallel_validate, wf_parallel_run},
+	{"request", wf_request_validate, wf_request_run},
+	{"json-query", wf_jsonq_validate, wf_jsonq_run},
 };
 
 const struct wf_node_type *wf_node_type_more(const char *name)

@@ -1,7 +1,8 @@
 /*
- * wf_nodes_more: the branching instructions (wf_nodes_flow.c:
- * multi-conditions, loop, parallel), their table (wf_nodes_more.c) and the
- * config checks they share.
+ * wf_nodes_more: the branching and integration instructions
+ * (wf_nodes_flow.c: multi-conditions, loop, parallel; wf_nodes_ext.c:
+ * request, json-query), their table (wf_nodes_more.c) and the config
+ * checks they share.
  *
  * NocoBase validates node configs with Joi (allowUnknown, every error
  * reported); the checks below give Joi's message for the first error, with
@@ -36,5 +37,13 @@ void wf_loop_run(struct wf_exec *e, const struct wf_node *n, int job,
 int wf_parallel_validate(struct app *a, json_object *c, char *err, size_t n);
 void wf_parallel_run(struct wf_exec *e, const struct wf_node *n, int job,
 		     int *status, json_object **result);
+
+/* wf_nodes_ext.c */
+int wf_request_validate(struct app *a, json_object *c, char *err, size_t n);
+void wf_request_run(struct wf_exec *e, const struct wf_node *n, int job,
+		    int *status, json_object **result);
+int wf_jsonq_validate(struct app *a, json_object *c, char *err, size_t n);
+void wf_jsonq_run(struct wf_exec *e, const struct wf_node *n, int job,
+		  int *status, json_object **result);
 
 #endif
