@@ -264,6 +264,42 @@ class Loop(NodesCase):
         self.assertEqual(ex.status, -1)
         self.assertEqual([(n, s) for n, s, _ in ex.trace()], [('L', 0), ('M', 0), ('E', -1)])
 
+    def test_object_and_string_targets(self):
+        wf = self.build([
+            {'id': 'L', 'type': 'loop', 'config': {'target': '{{$context.data.o}}'}},
+            calc('c', 'L', '{{$scopes.@L@.item.k}}|{{$scopes.@L@.length}}', bi=0,
+                 engine='string'),
+            {'id': 'M', 'type': 'loop', 'up': 'L', 'config': {'target': '5'}},
+            calc('d', 'M', '{{$scopes.@M@.item}}', bi=0, engine='string'),
+        ])
+        r, ex = wf.run({'title': 'x', 'o': {'k': 1}})
+        self.ok(r)
+        self.assertEqual(ex.trace(), [
+            ('L', 1, {'looped': 1, 'done': 1}), ('c', 1, '1|1'),
+            ('M', 1, {'looped': 1, 'done': 1}), ('d', 1, '5')])
+
+    def test_exit_as_string_breaks(self):
+        # NocoBase compares exit with the number 2; "2" is just truthy.
+        wf = self.build([
+            {'id': 'L', 'type': 'loop', 'config': {'target': 3, 'exit': '2'}},
+            reject_unless('c', 'L', '{{$scopes.@L@.index}} != 0', bi=0),
+        ])
+        r, ex = wf.run()
+        self.ok(r)
+        self.assertEqual(ex.trace(), [('L', 1, {'looped': 1, 'done': 0, 'broken': True}),
+                                      ('c', -1, False)])
+
+    def test_in_an_asynchronous_workflow(self):
+        wf = self.build([
+            {'id': 'L', 'type': 'loop', 'config': {'target': '{{$context.data.items}}'}},
+            calc('c', 'L', '{{$scopes.@L@.item}} * 2', bi=0),
+        ], sync=False)
+        r = wf.trigger({'title': 'x', 'items': [1, 2]})
+        self.ok(r)
+        ex = wf.last_execution(wait=True)
+        self.assertEqual(ex.status, 1)
+        self.assertEqual([j['result'] for j in ex.jobs_of('c')], [2, 4])
+
     def test_target_read_again_each_iteration(self):
         # A body that lengthens the target lengthens the loop.
         wf = self.build([
@@ -357,6 +393,17 @@ class MultiConditions(NodesCase):
         self.failed(r)
         self.assertEqual(ex.trace(), [('M', -2, 'ab')])
 
+    def test_empty_condition_is_true(self):
+        wf = self.build([
+            {'id': 'M', 'type': 'multi-conditions', 'config': {'conditions': [
+                {'engine': 'math.js', 'expression': '1 > 2'}, {}]}},
+            calc('b2', 'M', '2', bi=2),
+        ])
+        r, ex = wf.run()
+        self.ok(r)
+        self.assertEqual(ex.trace(), [('M', 1, True), ('b2', 1, 2)])
+        self.assertEqual(ex.job('M')['meta'], {'conditions': [False, True]})
+
     def test_no_conditions(self):
         wf = self.build([{'id': 'M', 'type': 'multi-conditions', 'config': {}},
                          calc('after', 'M', '99')])
@@ -422,6 +469,21 @@ class Parallel(NodesCase):
         self.failed(r)
         self.assertEqual(ex.status, -1)
         self.assertEqual([(n, s) for n, s, _ in ex.trace()], [('P', -1), ('b0', -1), ('b1', -2)])
+
+    def test_race_and_any_stop_when_decided(self):
+        wf = self.build([
+            {'id': 'P', 'type': 'parallel', 'config': {'mode': 'race'}},
+            calc('b0', 'P', '1', bi=0),
+            calc('b1', 'P', '2', bi=1),
+            {'id': 'Q', 'type': 'parallel', 'up': 'P', 'config': {'mode': 'any'}},
+            calc('q0', 'Q', '1', bi=0),
+            calc('q1', 'Q', '2', bi=1),
+            calc('after', 'Q', '3'),
+        ])
+        r, ex = wf.run()
+        self.ok(r)
+        self.assertEqual(ex.trace(), [('P', 1, [1, None]), ('b0', 1, 1), ('Q', 1, [1, None]),
+                                      ('q0', 1, 1), ('after', 1, 3)])
 
     def test_end_inside(self):
         wf = self.build([

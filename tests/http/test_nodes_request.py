@@ -285,6 +285,7 @@ class JsonQuery(NodesCase):
             jq('J11', {'source': src, 'expression': 'people[1]',
                        'model': [{'path': 'addr["city"]', 'alias': 'c'},
                                  {'path': 'name.length'}]}, 'J10'),
+            jq('J12', {'expression': 'length(@)'}, 'J11'),   # source defaults to ""
         ])
         r, ex = wf.run(PEOPLE)
         self.ok(r)
@@ -300,6 +301,7 @@ class JsonQuery(NodesCase):
             ('J9', 1, [{'0': 'a'}, {'0': 'b'}]),
             ('J10', 1, [{}, {}]),
             ('J11', 1, {'c': 'Q', 'name_length': 1}),
+            ('J12', 1, 0),
         ])
 
     def test_model_paths(self):

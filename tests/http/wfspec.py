@@ -12,11 +12,13 @@
 Nodes are created in list order: 'up' names an earlier node (upstreamId),
 'bi' its branchIndex.  '@x@' anywhere in a config is replaced by the key
 of node x; a node that names itself is updated once its key is known.
-Every workflow is a synchronous custom-action workflow on `collection`.
+Workflows are custom-action workflows on `collection`, synchronous unless
+sync=False (then last_execution(wait=True) polls until it has run).
 """
 
 import json
 import re
+import time
 
 from harness import expect
 
@@ -58,11 +60,16 @@ class Workflow:
             json=data if data is not None else {'title': 'x'},
             token=self.token, timeout=timeout)
 
-    def last_execution(self):
-        r = expect(self.server.request(
-            'GET', 'executions:list?filter=%s&sort=-id' % json.dumps({'workflowId': self.id}),
-            token=self.token), 'executions:list')
-        assert r.data, 'no execution of workflow %s' % self.id
+    def last_execution(self, wait=False):
+        deadline = time.monotonic() + 10
+        while True:
+            r = expect(self.server.request(
+                'GET', 'executions:list?filter=%s&sort=-id' % json.dumps({'workflowId': self.id}),
+                token=self.token), 'executions:list')
+            assert r.data, 'no execution of workflow %s' % self.id
+            if not wait or r.data[0]['status'] not in (None, 0) or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         r = expect(self.server.request(
             'GET', 'executions:get/%s?appends[]=jobs' % r.data[0]['id'],
             token=self.token), 'executions:get')
@@ -79,9 +86,10 @@ def _subst(config, keys):
     return json.loads(re.sub(r'@(\w+)@', lambda m: keys.get(m.group(1), m.group(0)), text))
 
 
-def build(server, token, nodes, title='nodes', collection='samples', enable=True):
+def build(server, token, nodes, title='nodes', collection='samples', enable=True,
+          sync=True):
     r = expect(server.request('POST', 'workflows:create', token=token, json={
-        'title': title, 'type': 'custom-action', 'sync': True,
+        'title': title, 'type': 'custom-action', 'sync': sync,
         'config': {'type': 1, 'collection': collection}}), 'workflows:create')
     wf = Workflow(server, token, r.data, collection)
     for n in nodes:
