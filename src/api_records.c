@@ -45,9 +45,15 @@ int api_filter_param(struct req *r, json_object **filter)
 		const char *s = json_object_get_string(f);
 		if (!*s)
 			return 0;
-		if (jsonx_parse(s, strlen(s), JSONX_MAX_DEPTH, filter, err,
-				sizeof(err)) ||
-		    !json_object_is_type(*filter, json_type_object)) {
+		int bad = jsonx_parse(s, strlen(s), JSONX_MAX_DEPTH, filter, err,
+				      sizeof(err));
+		/* Valid JSON of another type: err was never written. */
+		if (!bad && !json_object_is_type(*filter, json_type_object)) {
+			snprintf(err, sizeof(err), "it is a JSON %s",
+				 json_type_to_name(json_object_get_type(*filter)));
+			bad = 1;
+		}
+		if (bad) {
 			json_object_put(*filter);
 			*filter = NULL;
 			return req_fail_msg(r, APP_EPARAM,

@@ -42,7 +42,12 @@ struct wf_node_type {
 	int (*validate)(struct app *a, json_object *config, char *err,
 			size_t errlen);
 	/* Run the node whose job (already recorded as PENDING) is e->jobs[job]:
-	 * set *status and *result (new ref).  Branching nodes run their
+	 * set *status and *result (new ref).  *status decides the flow (the
+	 * downstream runs when RESOLVED, else the chain stops with it) and is
+	 * also the job's status, unless the instruction settled
+	 * e->jobs[job].status itself: NocoBase saves a branching node's job
+	 * before its branch runs, so a condition stays RESOLVED while its
+	 * failed branch stops the execution.  Branching nodes run their
 	 * branches through wf_run_branch(e, first, job). */
 	void (*run)(struct wf_exec *e, const struct wf_node *n, int job,
 		    int *status, json_object **result);
@@ -86,6 +91,7 @@ struct wf_job {
 	int status;
 	json_object *result;
 	json_object *meta;
+	char *log;            /* jobs.log (json-query errors), or NULL */
 	int upstream;         /* index of the input job, -1 none */
 	int64_t started_ms;
 };
@@ -150,6 +156,8 @@ json_object *wf_job_result(struct wf_exec *e, int i);
  * value); returns its index. */
 int wf_job_record(struct wf_exec *e, const struct wf_node *n, int status,
 		  json_object *result, int upstream);
+/* Set the log text of job index i (copied). */
+void wf_job_log(struct wf_exec *e, int i, const char *text);
 /* Resolve a template path against the execution's scope (new ref). */
 json_object *wf_resolve(void *exec, const char *path);
 /* Render a config value with the execution's variables (new ref). */

@@ -46,6 +46,7 @@ void wf_exec_free(struct wf_exec *e)
 	for (int i = 0; i < e->njobs; i++) {
 		json_object_put(e->jobs[i].result);
 		json_object_put(e->jobs[i].meta);
+		free(e->jobs[i].log);
 	}
 	free(e->jobs);
 	json_object_put(e->context);
@@ -86,6 +87,14 @@ int wf_job_record(struct wf_exec *e, const struct wf_node *n, int status,
 	e->jobs[i].status = status;
 	e->jobs[i].result = result;
 	return i;
+}
+
+void wf_job_log(struct wf_exec *e, int i, const char *text)
+{
+	free(e->jobs[i].log);
+	e->jobs[i].log = text ? strdup(text) : NULL;
+	if (text && !e->jobs[i].log)
+		abort();
 }
 
 void wf_jobs_map_set(struct wf_exec *e, const char *key, json_object *v)
@@ -184,7 +193,8 @@ int wf_run_branch(struct wf_exec *e, const struct wf_node *n, int upstream)
 		} else {
 			n->impl->run(e, n, idx, &st, &res);
 		}
-		e->jobs[idx].status = st;
+		if (e->jobs[idx].status == WF_PENDING)
+			e->jobs[idx].status = st;
 		e->jobs[idx].result = res;
 		wf_jobs_map_set(e, n->key, jsonx_ref(res));
 		if (e->ended)
@@ -414,6 +424,9 @@ int wf_exec_save(struct wf_exec *e, int64_t *id)
 		json_object_object_add(jv, "status", json_object_new_int(j->status));
 		json_object_object_add(jv, "result", jsonx_ref(j->result));
 		json_object_object_add(jv, "meta", jsonx_ref(j->meta));
+		if (j->log)
+			json_object_object_add(jv, "log",
+					       json_object_new_string(j->log));
 		json_object_object_add(jv, "startedAt", json_object_new_string(st));
 		rc = rec_insert(&x, C(a, "jobs"), jv, NULL, &jr);
 		if (!rc)

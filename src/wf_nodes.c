@@ -199,7 +199,14 @@ static void cond_run(struct wf_exec *e, const struct wf_node *n, int job,
 		return;
 	}
 	const struct wf_node *b = bool_branch(n, v);
-	*status = b ? wf_run_branch(e, b, job) : WF_RESOLVED;
+	*status = WF_RESOLVED;
+	if (b) {
+		/* Saved RESOLVED before the branch (the branch sees its
+		 * result); a failed branch stops the flow, not this job. */
+		e->jobs[job].status = WF_RESOLVED;
+		wf_jobs_map_set(e, n->key, jsonx_ref(v));
+		*status = wf_run_branch(e, b, job);
+	}
 }
 
 /* ---- query / create / update / destroy ---- */

@@ -187,7 +187,8 @@ class BadInput(unittest.TestCase):
 
     def test_bad_filter_shapes(self):
         self.check(400, 'INVALID_PARAMETER', 'GET', 'items:list?filter=%7Bbad')
-        self.check(400, 'INVALID_PARAMETER', 'GET', 'items:list?filter=[1,2]')
+        e = self.check(400, 'INVALID_PARAMETER', 'GET', 'items:list?filter=[1,2]')
+        self.assertIn('it is a JSON array', e['reason'])
         self.check(400, 'INVALID_PARAMETER', 'GET', 'items:list',
                    params={'filter': '{"qty":{"$gt":{"a":1}}}'})
         self.check(400, 'INVALID_PARAMETER', 'GET', 'items:list',
