@@ -42,8 +42,8 @@ static const struct builtin builtins[] = {
 	{"collections", api_collections, ACCESS_ADMIN},
 	{"workflows", api_workflows, ACCESS_ADMIN},
 	{"flow_nodes", api_nodes, ACCESS_ADMIN},
-	{"executions", api_generic_admin, ACCESS_ADMIN},
-	{"jobs", api_generic_admin, ACCESS_ADMIN},
+	{"executions", api_executions, ACCESS_ADMIN},
+	{"jobs", api_jobs, ACCESS_ADMIN},
 	{"dataSourcesRolesResourcesScopes", api_generic_admin, ACCESS_ADMIN},
 	{"environmentVariables", api_generic_admin, ACCESS_ADMIN},
 };
@@ -63,13 +63,6 @@ static int api_generic_admin(struct req *r)
 	const struct coll *c = schema_coll(r->app->schema, name);
 	if (!c)
 		return req_fail(r, APP_ENOT_FOUND, "no resource \"%s\"", name);
-	if (!strcmp(name, "executions") || !strcmp(name, "jobs")) {
-		const char *a = r->action;
-		if (strcmp(a, "list") && strcmp(a, "get") && strcmp(a, "destroy"))
-			return req_fail(r, APP_ENOT_FOUND,
-					"action \"%s\" does not exist on \"%s\"",
-					a, name);
-	}
 	return api_records(r, c, NULL);
 }
 

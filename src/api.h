@@ -38,6 +38,8 @@ int api_apikeys(struct req *r);
 int api_workflows(struct req *r);
 int api_nodes(struct req *r);
 int api_execute(struct req *r);
+int api_executions(struct req *r);
+int api_jobs(struct req *r);
 /* Set executed / allExecuted of workflow rows (an object or an array). */
 void api_wf_counts(struct req *r, json_object *rows);
 /* Copy a workflow version (row) and its nodes into a new disabled version

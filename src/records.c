@@ -875,6 +875,34 @@ out:
 	return rc;
 }
 
+int rec_insert_stored(struct rctx *x, const struct coll *c, json_object *values,
+		      json_object **pk)
+{
+	const char *scalars[32];
+	int n = 0;
+	char now[32];
+
+	json_object_object_foreach(values, k, v) {
+		const struct field *f = coll_field(c, k);
+		if (f && f->type == FT_JSON && v && n < 32 &&
+		    !json_object_is_type(v, json_type_object) &&
+		    !json_object_is_type(v, json_type_array))
+			scalars[n++] = k;
+	}
+	for (int i = 0; i < n; i++) {
+		json_object *sv = jsonx_get(values, scalars[i]);
+		json_object_object_add(values, scalars[i],
+				       json_object_new_string(jsonx_str(sv)));
+	}
+	util_iso_from_ms(util_now_ms(), now);
+	if (c->timestamps && !jsonx_has(values, "createdAt"))
+		json_object_object_add(values, "createdAt", json_object_new_string(now));
+	if (c->timestamps && !jsonx_has(values, "updatedAt"))
+		json_object_object_add(values, "updatedAt", json_object_new_string(now));
+	int rc = from_store(x, store_insert(x->app->st, c, values, pk));
+	return rc ? rc : touched(x, c);
+}
+
 int rec_insert(struct rctx *x, const struct coll *c, json_object *values,
 	       json_object *fixed, json_object **pk)
 {

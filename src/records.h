@@ -64,6 +64,11 @@ int rec_create(struct rctx *x, const struct coll *c, json_object *values,
 /* Create without reading the record back: *pk gets its key (new ref). */
 int rec_insert(struct rctx *x, const struct coll *c, json_object *values,
 	       json_object *fixed, json_object **pk);
+/* Insert values that are already in stored form (the engine's own rows):
+ * no defaults, no associations, no coercion but JSON scalars spelled as
+ * JSON; createdAt/updatedAt filled in when absent. */
+int rec_insert_stored(struct rctx *x, const struct coll *c, json_object *values,
+		      json_object **pk);
 /* Update the rows matching filter; *records the updated rows. */
 int rec_update(struct rctx *x, const struct coll *c, json_object *filter,
 	       json_object *values, json_object **records);

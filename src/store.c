@@ -795,7 +795,6 @@ static const char *const migration_1 =
 	 * writes no page of this index. */
 	"CREATE INDEX IF NOT EXISTS executions_queue ON executions (id) "
 	"WHERE status IS NULL;"
-	"CREATE INDEX IF NOT EXISTS jobs_execution ON jobs (executionId);"
 	"CREATE UNIQUE INDEX IF NOT EXISTS roles_users_pair ON rolesUsers "
 	"(userId, roleName);"
 	"CREATE INDEX IF NOT EXISTS roles_users_role ON rolesUsers (roleName);"

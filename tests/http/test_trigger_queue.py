@@ -119,7 +119,9 @@ class Queue(unittest.TestCase):
         self.assertIn('2 queued execution(s) run', r.stdout)
         self.assertEqual((self.status(a), self.status(b)), (1, 1))
         self.assertEqual(self.tags(), ['a', 'b'])
-        jobs = db_exec(self.site, 'SELECT status FROM jobs WHERE executionId = ?', [a])
+        # an execution's jobs are stored in its row (executions.jobsData)
+        jobs = db_exec(self.site, "SELECT json_extract(j.value, '$.status') FROM "
+                       "executions, json_each(executions.jobsData) AS j WHERE executions.id = ?", [a])
         self.assertEqual(jobs, [[1]])
         r = self.site.cli('run-queue')
         self.assertIn('0 queued execution(s) run', r.stdout)
@@ -132,7 +134,8 @@ class Queue(unittest.TestCase):
         counts = [int(o.stdout.split()[0]) for o in outs]
         self.assertEqual(sum(counts), 30, [o.stdout + o.stderr for o in outs])
         self.assertEqual(sorted(self.tags()), ['t%02d' % i for i in range(30)])
-        self.assertEqual(db_exec(self.site, 'SELECT count(*) FROM jobs'), [[30]])
+        self.assertEqual(db_exec(self.site, 'SELECT count(*) FROM executions, '
+                                 'json_each(executions.jobsData)'), [[30]])
 
     def test_started_by_a_dead_worker_is_aborted(self):
         dead = self.plant(0, worker='999999999:1', tag='dead')
