@@ -35,6 +35,10 @@ void app_config_load(struct app_config *cfg, const char *db_path)
 	cfg->max_body = env_ll("FLOWCGI_MAX_BODY", 8388608);
 	cfg->loop_limit = env_ll("FLOWCGI_LOOP_LIMIT", 10000);
 	cfg->step_limit = env_ll("FLOWCGI_STEP_LIMIT", 100000);
+	/* Job ids hold an execution's job number in 20 bits (api_history.c);
+	 * a variable node may add a job besides its own step. */
+	if (cfg->step_limit > 500000)
+		cfg->step_limit = 500000;
 	cfg->sync_timeout = env_ll("FLOWCGI_SYNC_TIMEOUT_MS", 30000);
 }
 
