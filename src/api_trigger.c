@@ -456,7 +456,7 @@ int api_trigger(struct req *r, const struct coll *c, json_object *scope,
 	if ((rc = parse_spec(r, spec, items, &n)))
 		return rc;
 	memset(&p, 0, sizeof(p));
-	if ((rc = store_begin(a->st, true)))
+	if ((rc = store_writable(a->st)) || (rc = store_begin(a->st, true)))
 		return req_fail(r, rc, "%s", store_errmsg(a->st));
 	rc = plan_events(r, c, scope, assoc, items, n, &p);
 	if (!rc && !p.nsync && !p.nasync) {

@@ -458,6 +458,7 @@ int store_begin(struct store *st, bool write)
 		st->depth = 0;
 		writer_unlock(st);
 	}
+	st->writing = write && !rc;
 	return rc;
 }
 
@@ -495,6 +496,21 @@ void store_rollback(struct store *st)
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	writer_unlock(st);
+}
+
+int store_writable(struct store *st)
+{
+	int depth = st->depth, rc;
+	if (depth == 0 || st->writing)
+		return 0;
+	/* Nothing was written in the read transaction: end it, queue for the
+	 * write lock, and go on at the same depth on a fresh snapshot. */
+	txn_stmt(st, "COMMIT");
+	st->depth = 0;
+	if ((rc = store_begin(st, true)))
+		return rc;
+	st->depth = depth;
+	return 0;
 }
 
 void store_abort(struct store *st)

@@ -38,6 +38,9 @@ int store_migrate(struct store *st);
 int store_begin(struct store *st, bool write);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
+/* Turn the open read transaction into a write one (BEGIN IMMEDIATE on a
+ * fresh snapshot): for a request that reads before it knows it writes. */
+int store_writable(struct store *st);
 /* Roll back the whole transaction now, whatever the nesting depth. */
 void store_abort(struct store *st);
 bool store_in_txn(const struct store *st);

@@ -38,6 +38,7 @@ struct store {
 	int wal_frames;       /* WAL size after this connection's last commit */
 	int wal_checked;      /* WAL size at this connection's last checkpoint */
 	bool writer_locked;
+	bool writing;         /* the open transaction is a write one */
 	int64_t busy_since;   /* monotonic ms of the first busy try */
 };
 
