@@ -834,32 +834,46 @@ out:
 	return rc;
 }
 
+/* Prepare sql, bind binds and step once: *n gets the first column of the
+ * row (a count), or for a statement that returns no row, the number of
+ * rows it changed. */
+static int step_count(struct store *st, struct buf *sql, json_object *binds,
+		      int64_t *n, const char *what)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc;
+
+	if ((rc = store_stmt(st, buf_str(sql), &stmt)) ||
+	    (rc = store_bind_all(st, stmt, binds)))
+		goto out;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		*n = sqlite3_column_int64(stmt, 0);
+		rc = 0;
+	} else if (rc == SQLITE_DONE) {
+		*n = sqlite3_changes(st->db);
+		rc = 0;
+	} else {
+		rc = store_fail(st, rc, what);
+	}
+out:
+	store_stmt_done(st, stmt);
+	return rc;
+}
+
 int store_count(struct store *st, const struct schema *s,
 		const struct coll *c, json_object *filter, int64_t *n)
 {
 	struct buf sql = {0};
 	struct qctx q = {st, s, &sql, json_object_new_array(), 0, 0};
-	sqlite3_stmt *stmt = NULL;
 	int rc;
 
 	*n = 0;
 	buf_puts(&sql, "SELECT count(*) FROM ");
 	store_ident(&sql, c->name);
 	buf_puts(&sql, " AS t0");
-	if ((rc = where(&q, c, filter)))
-		goto out;
-	if ((rc = store_stmt(st, buf_str(&sql), &stmt)) ||
-	    (rc = store_bind_all(st, stmt, q.binds)))
-		goto out;
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
-		*n = sqlite3_column_int64(stmt, 0);
-		rc = 0;
-	} else {
-		rc = store_fail(st, rc, "count");
-	}
-out:
-	store_stmt_done(st, stmt);
+	if (!(rc = where(&q, c, filter)))
+		rc = step_count(st, &sql, q.binds, n, "count");
 	json_object_put(q.binds);
 	buf_free(&sql);
 	return rc;
@@ -989,30 +1003,14 @@ int store_update_count(struct store *st, const struct schema *s,
 {
 	struct buf sql = {0};
 	json_object *binds = json_object_new_array();
-	sqlite3_stmt *stmt = NULL;
 	int rc;
 
 	*n = 0;
 	rc = update_sql(st, s, c, filter, &sql, binds, values);
-	if (rc == -1) {
-		json_object_put(binds);
-		buf_free(&sql);
-		return store_count(st, s, c, filter, n);
-	}
-	if (rc)
-		goto out;
-	if ((rc = store_stmt(st, buf_str(&sql), &stmt)) ||
-	    (rc = store_bind_all(st, stmt, binds)))
-		goto out;
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_DONE) {
-		*n = sqlite3_changes(st->db);
-		rc = 0;
-	} else {
-		rc = store_fail(st, rc, "update");
-	}
-out:
-	store_stmt_done(st, stmt);
+	if (rc == -1)
+		rc = store_count(st, s, c, filter, n);
+	else if (!rc)
+		rc = step_count(st, &sql, binds, n, "update");
 	json_object_put(binds);
 	buf_free(&sql);
 	return rc;
@@ -1023,27 +1021,14 @@ int store_delete(struct store *st, const struct schema *s,
 {
 	struct buf sql = {0};
 	struct qctx q = {st, s, &sql, json_object_new_array(), 0, 0};
-	sqlite3_stmt *stmt = NULL;
 	int rc;
 
 	*n = 0;
 	buf_puts(&sql, "DELETE FROM ");
 	store_ident(&sql, c->name);
 	buf_puts(&sql, " AS t0");
-	if ((rc = where(&q, c, filter)))
-		goto out;
-	if ((rc = store_stmt(st, buf_str(&sql), &stmt)) ||
-	    (rc = store_bind_all(st, stmt, q.binds)))
-		goto out;
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_DONE) {
-		*n = sqlite3_changes(st->db);
-		rc = 0;
-	} else {
-		rc = store_fail(st, rc, "delete");
-	}
-out:
-	store_stmt_done(st, stmt);
+	if (!(rc = where(&q, c, filter)))
+		rc = step_count(st, &sql, q.binds, n, "delete");
 	json_object_put(q.binds);
 	buf_free(&sql);
 	return rc;
