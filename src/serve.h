@@ -24,8 +24,9 @@ struct serve_io {
 };
 
 /* Build r from io (params copied to the arena, body read), run the API,
- * render into out. */
-void serve_request(struct app *a, struct arena *arena,
+ * render into out.  Returns whether the body was read to its declared end
+ * (true also without a body). */
+bool serve_request(struct app *a, struct arena *arena,
 		   const struct serve_io *io, struct buf *out);
 
 #endif

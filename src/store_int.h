@@ -37,6 +37,7 @@ struct store {
 	int writer_fd;        /* the writers' queue lock file, or -1 */
 	int wal_frames;       /* WAL size after this connection's last commit */
 	int wal_checked;      /* WAL size at this connection's last checkpoint */
+	int wal_copied;       /* WAL size at its last PASSIVE checkpoint */
 	bool writer_locked;
 	bool writing;         /* the open transaction is a write one */
 	int64_t busy_since;   /* monotonic ms of the first busy try */
