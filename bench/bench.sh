@@ -3,14 +3,17 @@
 # behind lighttpd with the same config and the same number of FastCGI
 # processes. Prints a table and writes it to bench/results/latest.md.
 #
-# Knobs (environment): PROG (default cgi-bin/flowcgi.fcgi), BENCH_PROCS (2),
+# Knobs (environment): PROG (default cgi-bin/flowcgi.fcgi), BENCH_PROCS (1),
 # BENCH_DURATION (10s), BENCH_RUNS (3, the median is reported),
 # BENCH_CONNECTIONS ("1 16 64"), BENCH_ONLY=hello (baseline only).
+# One process by default: on the 2-core machine it is the fastest setting for
+# both programs (wrk and lighttpd need the other core; a second flowcgi
+# process adds page-cache refills and lock hand-offs), see README.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PROG=${PROG:-$PWD/cgi-bin/flowcgi.fcgi}
-PROCS=${BENCH_PROCS:-2}
+PROCS=${BENCH_PROCS:-1}
 DURATION=${BENCH_DURATION:-10s}
 RUNS=${BENCH_RUNS:-3}
 CONNS=${BENCH_CONNECTIONS:-1 16 64}

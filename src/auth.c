@@ -317,6 +317,8 @@ static int renew(struct req *r, json_object *claims, const struct auth_policy *p
 static void remember(struct req *r, int64_t until)
 {
 	json_object *v = json_object_new_object();
+	/* Every execution this token triggers stores the user in its context. */
+	jsonx_freeze(r->who.user);
 	json_object_object_add(v, "user", jsonx_ref(r->who.user));
 	json_object_object_add(v, "claims", jsonx_ref(r->who.claims));
 	json_object_object_add(v, "roles", jsonx_ref(r->who.roles));

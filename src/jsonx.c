@@ -144,6 +144,18 @@ const char *jsonx_str(json_object *o)
 		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 }
 
+void jsonx_freeze(json_object *o)
+{
+	char *text;
+	if (!o || json_object_get_userdata(o))
+		return;
+	text = strdup(jsonx_str(o));
+	if (!text)
+		abort();
+	json_object_set_serializer(o, json_object_userdata_to_json_string, text,
+				   json_object_free_userdata);
+}
+
 json_object *jsonx_get(json_object *obj, const char *key)
 {
 	json_object *v = NULL;

@@ -27,6 +27,11 @@ void jsonx_cleanup(void);
 /* Serialise without escaping '/' (NocoBase prints "a/b"). Borrowed text
  * valid until o changes or is freed. */
 const char *jsonx_str(json_object *o);
+/* For a value shared read-only from now on: keep its JSON text, so that
+ * every later serialisation of a document that holds it copies the text
+ * instead of walking it again (json-c's userdata serializer; a deep copy
+ * copies the text too).  The value must not change afterwards. */
+void jsonx_freeze(json_object *o);
 
 /* Member lookup that tells a missing key (NULL) from JSON null: a present
  * null sets *present. */

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -298,6 +299,34 @@ static void test_escapes_and_names(void **state)
 	assert_false(util_is_ident(long_name));
 }
 
+/* A frozen value prints its kept text, alone or inside another document,
+ * and survives a deep copy. */
+static void test_freeze(void **state)
+{
+	json_object *user = json_tokener_parse(
+		"{\"id\":1,\"nickname\":\"Ann/B\",\"email\":null,"
+		"\"settings\":{\"a\":[1,2.5,\"x\"]}}");
+	json_object *doc = json_object_new_object(), *copy = NULL;
+	char before[256], inside[256];
+
+	assert_non_null(user);
+	snprintf(before, sizeof(before), "%s", jsonx_str(user));
+	json_object_object_add(doc, "user", json_object_get(user));
+	json_object_object_add(doc, "n", json_object_new_int(7));
+	snprintf(inside, sizeof(inside), "%s", jsonx_str(doc));
+	jsonx_freeze(user);
+	jsonx_freeze(user); /* twice is once */
+	assert_string_equal(jsonx_str(user), before);
+	assert_string_equal(jsonx_str(doc), inside);
+	assert_int_equal(json_object_deep_copy(doc, &copy, NULL), 0);
+	assert_string_equal(jsonx_str(copy), inside);
+	assert_true(json_object_equal(copy, doc));
+	jsonx_freeze(NULL);
+	json_object_put(copy);
+	json_object_put(doc);
+	json_object_put(user);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -308,6 +337,7 @@ int main(void)
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_escapes_and_names),
+		cmocka_unit_test(test_freeze),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
