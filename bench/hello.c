@@ -2,12 +2,14 @@
  * same shape as flowcgi's loop (FCGX_Init, FCGX_InitRequest, FCGX_Accept_r),
  * answering every request with the same ~100-byte JSON document. It measures
  * what the web server, libfcgi and the socket cost, so bench.sh can show how
- * much of a flowcgi request is flowcgi.  It ends a connection the way
- * flowcgi does (input read to its end, then a plain close instead of
- * libfcgi's shutdown-and-wait), so the baseline is not slowed by what
- * flowcgi avoids. */
+ * much of a flowcgi request is flowcgi.  As shipped it ends each request
+ * with FCGX_Finish_r as libfcgi does it (shutdown, then wait for the server
+ * to close).  With HELLO_PLAIN_CLOSE set it ends a connection the way
+ * flowcgi does (input read to its end, then a plain close): the stricter
+ * baseline, which the server's event loop never makes wait. */
 #include <fcgiapp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char body[] =
@@ -17,6 +19,7 @@ static const char body[] =
 int main(void)
 {
     FCGX_Request req;
+    int plain_close = getenv("HELLO_PLAIN_CLOSE") != NULL;
 
     if (FCGX_IsCGI()) {
         fputs("hello.fcgi: start me from a FastCGI server\n", stderr);
@@ -33,9 +36,11 @@ int main(void)
                      "Content-Length: %u\r\n\r\n",
                      (unsigned)(sizeof body - 1));
         FCGX_PutStr(body, (int)(sizeof body - 1), req.out);
-        while (FCGX_GetChar(req.in) != EOF)
-            ;
-        FCGX_Detach(&req);
+        if (plain_close) {
+            while (FCGX_GetChar(req.in) != EOF)
+                ;
+            FCGX_Detach(&req);
+        }
         FCGX_Finish_r(&req);
     }
     return 0;

@@ -4,16 +4,18 @@
     python3 bench/setup.py --prog cgi-bin/flowcgi.fcgi --hello bench/hello.fcgi \
         --procs 4 --vars FILE  < pipe
 
-Starts two lighttpd servers from the same test config with the same number
-of FastCGI processes: one runs hello.fcgi (the baseline), one runs flowcgi on
+Starts three lighttpd servers from the same test config with the same number
+of FastCGI processes: two run hello.fcgi (the baseline as libfcgi ships it,
+and with HELLO_PLAIN_CLOSE the one that closes like flowcgi), one runs flowcgi on
 a fresh site (init). Then it makes the demo over flowcgi's HTTP API (sign in;
 collection `samples`; one row; an enabled sync custom-action workflow with one
 update node) and writes shell assignments to FILE:
 
-    HELLO_URL=...  API=...  TOKEN=...  KEY=...  ROW=...  SETUP_ERROR=...
+    HELLO_URL=...  HELLO_CLOSE_URL=...  API=...  TOKEN=...  KEY=...  ROW=...
+    SETUP_ERROR=...
 
 SETUP_ERROR is empty when everything worked, else it says which step failed
-and what the program answered (the hello server still runs). The servers run
+and what the program answered (the hello servers still run). The servers run
 until stdin reaches end of file (bench.sh holds the pipe; if bench.sh dies,
 the pipe closes and they stop) or SIGTERM.
 """
@@ -36,10 +38,16 @@ def main():
     ap.add_argument('--vars', required=True)
     args = ap.parse_args()
 
-    out = {'HELLO_URL': '', 'API': '', 'TOKEN': '', 'KEY': '', 'ROW': '', 'SETUP_ERROR': ''}
+    out = {'HELLO_URL': '', 'HELLO_CLOSE_URL': '', 'API': '', 'TOKEN': '', 'KEY': '',
+           'ROW': '', 'SETUP_ERROR': ''}
     hello_site = harness.Site(prog=args.hello, init=False)
     hello = harness.start_lighttpd(hello_site, procs=args.procs)
     out['HELLO_URL'] = hello.url + '/hello'
+    # The same program ending connections the way flowcgi does.
+    close_site = harness.Site(prog=args.hello, init=False)
+    hello_close = harness.start_lighttpd(close_site, procs=args.procs,
+                                         extra_env={'HELLO_PLAIN_CLOSE': '1'})
+    out['HELLO_CLOSE_URL'] = hello_close.url + '/hello'
     try:
         site = harness.Site(prog=args.prog)
         api = harness.start_lighttpd(site, procs=args.procs)
