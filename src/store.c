@@ -595,36 +595,74 @@ int store_meta_set(struct store *st, const char *key, const char *val)
 	return rc;
 }
 
+static int data_version(struct store *st, int64_t *v)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = store_stmt(st, "PRAGMA data_version", &s);
+	if (rc)
+		return rc;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*v = sqlite3_column_int64(s, 0);
+		rc = 0;
+	} else {
+		rc = store_fail(st, rc, "data_version");
+	}
+	store_stmt_done(st, s);
+	return rc;
+}
+
+/* PRAGMA data_version moves when another connection commits, never for
+ * this connection's own commits, and this connection changes a counter
+ * only through store_bump: while neither happened, the counters read last
+ * still hold, and one cheap statement replaces reading the settings. */
 int store_counters(struct store *st, int64_t *schema_v, int64_t *wf_v,
 		   int64_t *sec_v)
 {
 	sqlite3_stmt *s = NULL;
-	int rc = store_stmt(st, "SELECT key, value FROM _flowcgi_meta", &s);
+	int64_t dv = 0, c[3] = {0, 0, 0};
+	int rc = data_version(st, &dv);
 	if (rc)
 		return rc;
-	*schema_v = *wf_v = *sec_v = 0;
+	if (st->counters_known && !st->bumped && dv == st->data_version)
+		goto out;
+	if ((rc = store_stmt(st, "SELECT key, value FROM _flowcgi_meta", &s)))
+		return rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *k = (const char *)sqlite3_column_text(s, 0);
 		int64_t v = sqlite3_column_int64(s, 1);
 		if (!strcmp(k, "schema_version"))
-			*schema_v = v;
+			c[0] = v;
 		else if (!strcmp(k, "workflow_version"))
-			*wf_v = v;
+			c[1] = v;
 		else if (!strcmp(k, "security_version"))
-			*sec_v = v;
+			c[2] = v;
 	}
 	rc = rc == SQLITE_DONE ? 0 : store_fail(st, rc, "counters");
 	store_stmt_done(st, s);
-	return rc;
+	if (rc)
+		return rc;
+	memcpy(st->counters, c, sizeof(c));
+	st->counters_known = true;
+	st->bumped = false;
+	st->data_version = dv;
+out:
+	*schema_v = st->counters[0];
+	*wf_v = st->counters[1];
+	*sec_v = st->counters[2];
+	return 0;
 }
 
 int store_bump(struct store *st, const char *counter)
 {
 	sqlite3_stmt *s = NULL;
-	int rc = store_stmt(st,
-			    "UPDATE _flowcgi_meta SET value = value + 1 "
-			    "WHERE key = ?1",
-			    &s);
+	int rc;
+
+	st->bumped = true; /* even if it fails or rolls back: read again */
+	rc = store_stmt(st,
+			"UPDATE _flowcgi_meta SET value = value + 1 "
+			"WHERE key = ?1",
+			&s);
 	if (rc)
 		return rc;
 	sqlite3_bind_text(s, 1, counter, -1, SQLITE_STATIC);

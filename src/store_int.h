@@ -41,6 +41,11 @@ struct store {
 	bool writer_locked;
 	bool writing;         /* the open transaction is a write one */
 	int64_t busy_since;   /* monotonic ms of the first busy try */
+	/* The change counters as last read, and PRAGMA data_version then. */
+	bool counters_known;
+	bool bumped;          /* this connection changed a counter since */
+	int64_t data_version;
+	int64_t counters[3];
 };
 
 /* A prepared statement for sql, from the cache when possible.  Release it

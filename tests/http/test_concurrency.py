@@ -1,7 +1,9 @@
 """Several FastCGI processes on one database file: the smoke subset through
 Apache + mod_fcgid with the shipped configuration (Authorization passing,
-create/get/list, concurrent writes), and a write that waits too long for the
-database answering 503 DATABASE_BUSY without losing anything."""
+create/get/list, concurrent writes), a write that waits too long for the
+database answering 503 DATABASE_BUSY without losing anything, and what one
+process keeps (schema, workflows, tokens, permissions) following the
+changes another process makes."""
 
 import concurrent.futures
 import sqlite3
@@ -9,7 +11,7 @@ import threading
 import time
 import unittest
 
-from harness import Site, start_apache, start_lighttpd, sign_in
+from harness import Site, setup_samples, start_apache, start_lighttpd, sign_in
 
 
 class ApacheSmoke(unittest.TestCase):
@@ -106,6 +108,66 @@ class Busy(unittest.TestCase):
             r = server.request('POST', 'items:create', token=token, json={'n': 2})
             self.assertEqual(r.status, 200, r.text)
             server.stop()
+
+
+class SharedChanges(unittest.TestCase):
+    """Two servers of one process each on one database: A warms its caches,
+    B changes what they hold, and A's next request must see the change (the
+    counters are re-read only when another connection has committed)."""
+
+    def test_changes_made_elsewhere_are_seen(self):
+        with Site() as site:
+            a = start_lighttpd(site, procs=1)
+            b = start_lighttpd(site, procs=1)
+            root = sign_in(a)
+            demo = setup_samples(a, root)
+            trigger = 'samples:trigger/%d?triggerWorkflows=%s' % (demo['row_id'], demo['key'])
+
+            def ok(server, method, path, token=root, **kw):
+                r = server.request(method, path, token=token, **kw)
+                self.assertEqual(r.status, 200, (path, r.text))
+                return r
+
+            ok(a, 'POST', trigger, json={'indicator': 5})
+            # Workflows: disabled through B, A no longer runs it.
+            ok(b, 'POST', 'workflows:update?filterByTk=%d' % demo['workflow_id'],
+               json={'enabled': False})
+            r = a.request('POST', trigger, token=root, json={'indicator': 6})
+            self.assertEqual(r.status, 500, r.text)
+            self.assertEqual(r.errors[0]['code'], 'NO_WORKFLOW_MATCHED', r.text)
+            ok(b, 'POST', 'workflows:update?filterByTk=%d' % demo['workflow_id'],
+               json={'enabled': True})
+            ok(a, 'POST', trigger, json={'indicator': 7})
+            self.assertEqual(ok(b, 'GET', 'samples:get/%d' % demo['row_id'])
+                             .json['data']['indicator'], 7)
+
+            # Schema: a collection created through B is usable through A.
+            ok(a, 'GET', 'samples:list')
+            ok(b, 'POST', 'collections:create', json={
+                'name': 'notes', 'fields': [{'name': 'text', 'type': 'string'}]})
+            ok(a, 'POST', 'notes:create', json={'text': 'seen'})
+
+            # Permissions: a grant made through B opens A, a revoke closes it.
+            ok(b, 'POST', 'roles:create', json={'name': 'clerk', 'title': 'clerk',
+                                                'strategy': {'actions': []}})
+            ok(b, 'POST', 'users:create', json={
+                'username': 'mia', 'password': 'mia-pw', 'roles': ['clerk']})
+            mia = sign_in(a, 'mia', 'mia-pw')
+            r = a.request('GET', 'notes:list', token=mia)
+            self.assertEqual(r.status, 403, r.text)
+            grant = ok(b, 'POST', 'roles/clerk/resources:create', json={
+                'name': 'notes', 'usingActionsConfig': True,
+                'actions': [{'name': 'view'}]}).json['data']
+            ok(a, 'GET', 'notes:list', token=mia)
+            ok(b, 'POST', 'roles/clerk/resources:update?filterByTk=%d' % grant['id'],
+               json={'name': 'notes', 'usingActionsConfig': True, 'actions': []})
+            r = a.request('GET', 'notes:list', token=mia)
+            self.assertEqual(r.status, 403, r.text)
+
+            # Tokens: signed out through B, refused by A that remembered it.
+            ok(b, 'POST', 'auth:signOut', token=mia)
+            r = a.request('GET', 'auth:check', token=mia)
+            self.assertEqual(r.status, 401, r.text)
 
 
 if __name__ == '__main__':
