@@ -517,6 +517,27 @@ def _proc_stat(pid):
     return rest[0], int(rest[1]), int(rest[19])
 
 
+def _what_it_does(pid):
+    """A line for a test failure: a process's command, state, parent, wait
+    channel and signal masks, read from /proc."""
+    out = ['pid %d %s' % (pid, _cmdline0(pid))]
+    st = _proc_stat(pid)
+    if st:
+        out.append('state %s ppid %d' % (st[0], st[1]))
+    for name in ('wchan',):
+        try:
+            with open('/proc/%d/%s' % (pid, name)) as f:
+                out.append('%s %s' % (name, f.read().strip()))
+        except OSError:
+            pass
+    try:
+        with open('/proc/%d/status' % pid) as f:
+            out += [l.strip() for l in f if l.startswith(('SigBlk', 'SigIgn', 'SigCgt'))]
+    except OSError:
+        pass
+    return ', '.join(out)
+
+
 def _all_pids():
     return [int(d) for d in os.listdir('/proc') if d.isdigit()]
 
@@ -616,6 +637,7 @@ class Server:
         self.procs = procs
         self.url = 'http://127.0.0.1:%d/api' % port
         self.forced_kills = []        # PIDs that needed SIGKILL at stop()
+        self.kill_notes = []          # what each of them was doing then
         self._seen = {}               # pid -> starttime of every process seen under us
         self._scanned = {}            # log path -> bytes already scanned for sanitizer reports
         self._local = threading.local()
@@ -768,6 +790,7 @@ class Server:
         for pid, start in self._seen.items():
             if _alive(pid, start):
                 self.forced_kills.append(pid)
+                self.kill_notes.append(_what_it_does(pid))
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:

@@ -118,7 +118,7 @@ class LighttpdHosting(_Hosting, unittest.TestCase):
         pids = s.fcgi_pids()
         self.assertEqual(len(pids), 2, pids)
         s.stop()
-        self.assertEqual(s.forced_kills, [], 'needed SIGKILL')
+        self.assertEqual(s.forced_kills, [], 'needed SIGKILL: %s' % s.kill_notes)
 
 
 class ApacheHosting(_Hosting, unittest.TestCase):
@@ -130,7 +130,7 @@ class ApacheHosting(_Hosting, unittest.TestCase):
         self.assertIn(s.get('auth:check').status // 100, (2, 4))
         self.assertTrue(s.fcgi_pids())
         s.stop()
-        self.assertEqual(s.forced_kills, [], 'needed SIGKILL')
+        self.assertEqual(s.forced_kills, [], 'needed SIGKILL: %s' % s.kill_notes)
 
 
 class CGIHosting(_Hosting, unittest.TestCase):
