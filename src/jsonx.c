@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "jsnum.h"
+#include "jsonerr.h"
 #include "util.h"
 
 /* Parsers are kept for the life of the process, one per depth limit:
@@ -94,7 +95,14 @@ int jsonx_parse(const char *s, size_t n, int max_depth, json_object **out,
 		}
 	}
 	if (jerr == json_tokener_continue) {
-		snprintf(err, errlen, "Unexpected end of JSON input");
+		/* The text ended inside a value: parse it again and append a
+		 * blank and a byte no JSON state takes, so that json-c says
+		 * what it was waiting for. */
+		json_tokener_reset(tok);
+		json_object_put(json_tokener_parse_ex(tok, s, (int)n));
+		json_object_put(json_tokener_parse_ex(tok, " \x01", 2));
+		jsonerr_message(s, n, json_tokener_get_error(tok), n, true, err,
+				errlen);
 		goto out;
 	}
 	if (jerr != json_tokener_success) {
@@ -103,9 +111,7 @@ int jsonx_parse(const char *s, size_t n, int max_depth, json_object **out,
 				 "JSON nested deeper than %d levels",
 				 max_depth);
 		else
-			snprintf(err, errlen, "%s in JSON at position %zu",
-				 json_tokener_error_desc(jerr),
-				 end > 0 ? end - 1 : 0);
+			jsonerr_message(s, n, jerr, end, false, err, errlen);
 		goto out;
 	}
 	if (!finite_tree(o, 0)) {
@@ -118,7 +124,7 @@ int jsonx_parse(const char *s, size_t n, int max_depth, json_object **out,
 		snprintf(err, errlen,
 			 "Unexpected non-whitespace character after JSON at "
 			 "position %zu",
-			 end);
+			 jsonerr_units(s, end));
 		goto out;
 	}
 	*out = o;

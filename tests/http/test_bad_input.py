@@ -51,8 +51,14 @@ class BadInput(unittest.TestCase):
         return errs[0]
 
     def test_malformed_json(self):
-        self.check(400, 'INVALID_JSON', 'POST', 'items:create',
-                   data=b'{"title": "x",', headers={'Content-Type': 'application/json'})
+        # NocoBase answers with Node's JSON.parse message for the same bytes.
+        e = self.check(400, 'INVALID_JSON', 'POST', 'items:create',
+                       data=b'{"title": "x",', headers={'Content-Type': 'application/json'})
+        self.assertEqual(e['message'],
+                         'Expected double-quoted property name in JSON at position 14')
+        e = self.check(400, 'INVALID_JSON', 'POST', 'items:create',
+                       data=b'{"title":x}', headers={'Content-Type': 'application/json'})
+        self.assertEqual(e['message'], 'Unexpected token \'x\', "{"title":x}" is not valid JSON')
 
     def test_trailing_garbage(self):
         self.check(400, 'INVALID_JSON', 'POST', 'items:create',

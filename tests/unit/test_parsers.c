@@ -176,6 +176,52 @@ static void test_body(void **state)
 	arena_free(a);
 }
 
+/* Malformed bodies are answered with the message Node's JSON.parse gives
+ * (NocoBase's words); each expectation below is what Node 20 printed. */
+static void test_json_messages(void **state)
+{
+	static const char *cases[][2] = {
+		{"{\"title\": \"x\",",
+		 "Expected double-quoted property name in JSON at position 14"},
+		{"{", "Expected property name or '}' in JSON at position 1"},
+		{"{x:1}", "Expected property name or '}' in JSON at position 1"},
+		{"{\"a\"", "Expected ':' after property name in JSON at position 4"},
+		{"{\"a\" 1}", "Expected ':' after property name in JSON at position 5"},
+		{"{\"a\":", "Unexpected end of JSON input"},
+		{"", "Unexpected end of JSON input"},
+		{"{\"a\":1", "Expected ',' or '}' after property value in JSON at position 6"},
+		{"{\"a\":1,}", "Expected double-quoted property name in JSON at position 7"},
+		{"[1 2]", "Expected ',' or ']' after array element in JSON at position 3"},
+		{"[1,2,3", "Expected ',' or ']' after array element in JSON at position 6"},
+		{"[1,]", "Unexpected token ']', \"[1,]\" is not valid JSON"},
+		{"{\"a\":x}", "Unexpected token 'x', \"{\"a\":x}\" is not valid JSON"},
+		{"{\"a\":x, \"bbbbbbbbbbbbbbbbbbbb\":1}",
+		 "Unexpected token 'x', \"{\"a\":x, \"bbbbbb\"... is not valid JSON"},
+		{"{\"aaaaaaaaaaaaaaaaaaaaaaaa\":x}",
+		 "Unexpected token 'x', ...\"aaaaaaaa\":x}\" is not valid JSON"},
+		{"{\"\xc3\xa9\":1}x",
+		 "Unexpected non-whitespace character after JSON at position 7"},
+		{"\"abc", "Unterminated string in JSON at position 4"},
+		{"{\"a\":\"\\x\"}", "Bad escaped character in JSON at position 7"},
+		{"{\"a\":\"\\u12\"}", "Bad Unicode escape in JSON at position 10"},
+		{"{\"a\":-}", "No number after minus sign in JSON at position 6"},
+		{"[1.", "Unterminated fractional number in JSON at position 3"},
+		{"{\"a\":1e}", "Exponent part is missing a number in JSON at position 7"},
+		{"[01]", "Unexpected number in JSON at position 2"},
+		{"[tru", "Unexpected end of JSON input"},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char err[200] = "";
+		json_object *o = NULL;
+		int rc = jsonx_parse(cases[i][0], strlen(cases[i][0]), 64, &o, err,
+				     sizeof(err));
+		if (rc != -1 || strcmp(err, cases[i][1]))
+			fail_msg("%s: got %d \"%s\", want \"%s\"", cases[i][0], rc,
+				 err, cases[i][1]);
+	}
+}
+
 static void test_json(void **state)
 {
 	char err[200], deep[200];
@@ -334,6 +380,7 @@ int main(void)
 		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_body),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_json_messages),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_escapes_and_names),
