@@ -126,6 +126,22 @@ static bool number_error(const char *s, size_t p, char *err, size_t len)
 	return true;
 }
 
+size_t jsonerr_single_quote(const char *s, size_t n)
+{
+	const char *q = memchr(s, '\'', n);
+	char prev;
+	bool in_str;
+
+	while (q) {
+		size_t at = (size_t)(q - s);
+		open_at(s, at, &prev, &in_str);
+		if (!in_str)
+			return at;
+		q = memchr(q + 1, '\'', n - at - 1);
+	}
+	return n;
+}
+
 void jsonerr_message(const char *s, size_t n, enum json_tokener_error jerr,
 		     size_t p, bool at_end, char *err, size_t len)
 {

@@ -14,6 +14,9 @@
  * and a stray byte appended (json_tokener_continue: still in a string). */
 void jsonerr_message(const char *s, size_t n, enum json_tokener_error jerr,
 		     size_t p, bool at_end, char *err, size_t len);
+/* Where s has a single quote outside any string (json-c takes 'key' as
+ * an object key even in strict mode; JSON.parse does not), else n. */
+size_t jsonerr_single_quote(const char *s, size_t n);
 /* JavaScript's position of byte b of s: UTF-16 code units before it. */
 size_t jsonerr_units(const char *s, size_t b);
 

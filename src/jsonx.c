@@ -68,7 +68,7 @@ int jsonx_parse(const char *s, size_t n, int max_depth, json_object **out,
 	json_tokener *tok;
 	json_object *o = NULL;
 	enum json_tokener_error jerr;
-	size_t end;
+	size_t end, quote;
 	int rc = -1;
 
 	*out = NULL;
@@ -112,6 +112,11 @@ int jsonx_parse(const char *s, size_t n, int max_depth, json_object **out,
 				 max_depth);
 		else
 			jsonerr_message(s, n, jerr, end, false, err, errlen);
+		goto out;
+	}
+	if ((quote = jsonerr_single_quote(s, n)) < n) {
+		jsonerr_message(s, n, json_tokener_error_parse_unexpected, quote,
+				false, err, errlen);
 		goto out;
 	}
 	if (!finite_tree(o, 0)) {

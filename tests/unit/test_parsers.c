@@ -209,6 +209,10 @@ static void test_json_messages(void **state)
 		{"{\"a\":1e}", "Exponent part is missing a number in JSON at position 7"},
 		{"[01]", "Unexpected number in JSON at position 2"},
 		{"[tru", "Unexpected end of JSON input"},
+		{"{'a':1}", "Expected property name or '}' in JSON at position 1"},
+		{"{\"a\":1,'b':2}",
+		 "Expected double-quoted property name in JSON at position 7"},
+		{"['a']", "Unexpected token ''', \"['a']\" is not valid JSON"},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -231,6 +235,10 @@ static void test_json(void **state)
 	assert_int_equal(jsonx_parse("[1,{\"a\":\"\\u00e9\"}]", 18, 64, &o, err,
 				     sizeof(err)),
 			 0);
+	json_object_put(o);
+	assert_int_equal(jsonx_parse("{\"it's\":\"'\"}", 12, 64, &o, err,
+				     sizeof(err)),
+			 0); /* quotes inside strings are text */
 	json_object_put(o);
 	assert_int_equal(jsonx_parse("123", 3, 64, &o, err, sizeof(err)), 0);
 	assert_int_equal(json_object_get_int(o), 123);
