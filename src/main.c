@@ -17,6 +17,23 @@
 #include "serve.h"
 #include "wf_http.h"
 
+/* A server stops its FastCGI processes with SIGTERM (lighttpd, mod_fcgid,
+ * spawn-fcgi users) or SIGINT: whatever mask or disposition the spawning
+ * process handed down, the default action, an immediate exit, must hold
+ * (the WAL keeps the database whole at any instant). */
+static void stop_signals_default(void)
+{
+	static const int sigs[] = {SIGTERM, SIGINT};
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		sigaddset(&set, sigs[i]);
+		signal(sigs[i], SIG_DFL);
+	}
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	bool cgi_env = getenv("GATEWAY_INTERFACE") || getenv("REQUEST_METHOD");
@@ -33,6 +50,7 @@ int main(int argc, char **argv)
 		      stderr);
 		return 2;
 	}
+	stop_signals_default();
 	wf_http_global_init();
 	app_config_load(&cfg, NULL);
 	app_open(&a, &cfg);

@@ -10,10 +10,16 @@ import base64
 import hashlib
 import hmac
 import json
+import os
+import signal
+import socket
+import subprocess
 import threading
+import time
 import unittest
 
-from harness import CGIClient, Site, cgi_request, diagnose, sign_in, start_server
+from harness import (SAFE_PATH, CGIClient, Site, _as_www, cgi_request, diagnose,
+                     sign_in, start_server)
 
 ROOT_EMAIL = 'admin@nocobase.com'
 APP_KEY = 'hosting-test-key-0123456789'
@@ -151,6 +157,41 @@ class CGIHosting(_Hosting, unittest.TestCase):
         r = cgi_request(self.site.prog, env, 'GET', 'auth:check')
         self.assertEqual(r.status, 503, diagnose(r))
         self.assertEqual(r.errors[0].get('code'), 'DATABASE_NOT_INITIALIZED', r.text)
+
+
+class StopSignal(unittest.TestCase):
+    """A FastCGI process handed SIGTERM blocked and ignored by whatever
+    spawned it still stops at once when told to."""
+
+    def test_sigterm_stops_despite_the_inherited_state(self):
+        with Site() as site:
+            sock_path = site.path('fcgi.sock')
+            listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            listener.bind(sock_path)
+            os.chmod(sock_path, 0o777)
+            listener.listen(8)
+
+            def inherit():
+                signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+            env = {'PATH': SAFE_PATH}
+            env.update({k: str(v) for k, v in site.env.items()})
+            proc = subprocess.Popen([site.prog], stdin=listener.fileno(), env=env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                    preexec_fn=inherit, **_as_www())
+            listener.close()
+            try:
+                time.sleep(0.5)     # past start-up, waiting in accept
+                self.assertIsNone(proc.poll(), 'the process did not start')
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(5)
+                self.assertEqual(proc.returncode, -signal.SIGTERM)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+                proc.stderr.close()
 
 
 if __name__ == '__main__':
