@@ -437,21 +437,30 @@ void store_close(struct store *st)
 	free(st);
 }
 
-int store_user_version(struct store *st, int *version)
+/* The one integer a PRAGMA such as "PRAGMA user_version" answers. */
+static int pragma_int(struct store *st, const char *sql, int64_t *v)
 {
 	sqlite3_stmt *s = NULL;
-	int rc = store_stmt(st, "PRAGMA user_version", &s);
-	*version = 0;
+	int rc = store_stmt(st, sql, &s);
+	*v = 0;
 	if (rc)
 		return rc;
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
-		*version = sqlite3_column_int(s, 0);
+		*v = sqlite3_column_int64(s, 0);
 		rc = 0;
 	} else {
-		rc = store_fail(st, rc, "user_version");
+		rc = store_fail(st, rc, sql);
 	}
 	store_stmt_done(st, s);
+	return rc;
+}
+
+int store_user_version(struct store *st, int *version)
+{
+	int64_t v = 0;
+	int rc = pragma_int(st, "PRAGMA user_version", &v);
+	*version = (int)v;
 	return rc;
 }
 
@@ -595,23 +604,6 @@ int store_meta_set(struct store *st, const char *key, const char *val)
 	return rc;
 }
 
-static int data_version(struct store *st, int64_t *v)
-{
-	sqlite3_stmt *s = NULL;
-	int rc = store_stmt(st, "PRAGMA data_version", &s);
-	if (rc)
-		return rc;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*v = sqlite3_column_int64(s, 0);
-		rc = 0;
-	} else {
-		rc = store_fail(st, rc, "data_version");
-	}
-	store_stmt_done(st, s);
-	return rc;
-}
-
 /* PRAGMA data_version moves when another connection commits, never for
  * this connection's own commits, and this connection changes a counter
  * only through store_bump: while neither happened, the counters read last
@@ -621,7 +613,7 @@ int store_counters(struct store *st, int64_t *schema_v, int64_t *wf_v,
 {
 	sqlite3_stmt *s = NULL;
 	int64_t dv = 0, c[3] = {0, 0, 0};
-	int rc = data_version(st, &dv);
+	int rc = pragma_int(st, "PRAGMA data_version", &dv);
 	if (rc)
 		return rc;
 	if (st->counters_known && !st->bumped && dv == st->data_version)
