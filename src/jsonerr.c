@@ -36,6 +36,18 @@ static size_t byte_of(const char *s, size_t n, size_t u)
 	return b;
 }
 
+/* One byte of a string's body: false when it is the closing quote. */
+static bool string_byte(char c, bool *esc)
+{
+	if (*esc)
+		*esc = false;
+	else if (c == '\\')
+		*esc = true;
+	else if (c == '"')
+		return false;
+	return true;
+}
+
 /* The innermost container open at byte p ('{', '[' or 0), the last byte
  * before p that is not blank ('"' for a string), and whether p is inside
  * a string. */
@@ -49,12 +61,7 @@ static char open_at(const char *s, size_t p, char *prev, bool *in_string)
 	for (size_t i = 0; i < p; i++) {
 		char c = s[i];
 		if (in_str) {
-			if (esc)
-				esc = false;
-			else if (c == '\\')
-				esc = true;
-			else if (c == '"')
-				in_str = false;
+			in_str = string_byte(c, &esc);
 			continue;
 		}
 		if (c == '"')
@@ -126,20 +133,66 @@ static bool number_error(const char *s, size_t p, char *err, size_t len)
 	return true;
 }
 
-size_t jsonerr_single_quote(const char *s, size_t n)
+static bool digit(const char *s, size_t n, size_t i)
 {
-	const char *q = memchr(s, '\'', n);
-	char prev;
-	bool in_str;
+	return i < n && s[i] >= '0' && s[i] <= '9';
+}
 
-	while (q) {
-		size_t at = (size_t)(q - s);
-		open_at(s, at, &prev, &in_str);
-		if (!in_str)
-			return at;
-		q = memchr(q + 1, '\'', n - at - 1);
+size_t jsonerr_strict(const char *s, size_t n, char *err, size_t len)
+{
+	bool in_str = false, esc = false;
+	const char *why = NULL;
+	size_t at = n;
+
+	for (size_t i = 0; i < n && !why; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (in_str) {
+			if (c < 0x20)
+				why = "Bad control character in string literal", at = i;
+			in_str = string_byte((char)c, &esc);
+			continue;
+		}
+		if (c == '"') {
+			in_str = true;
+		} else if (c == '\'') {
+			jsonerr_message(s, n, json_tokener_error_parse_unexpected, i,
+					false, err, len);
+			return i;
+		} else if (c == '-' || digit(s, n, i)) {
+			/* -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+			size_t j = i + (c == '-');
+			if (s[j] == '0' && digit(s, n, j + 1)) {
+				why = "Unexpected number", at = j + 1;
+				break;
+			}
+			while (digit(s, n, j))
+				j++;
+			if (j < n && s[j] == '.') {
+				if (!digit(s, n, ++j)) {
+					why = "Unterminated fractional number", at = j;
+					break;
+				}
+				while (digit(s, n, j))
+					j++;
+			}
+			if (j < n && (s[j] == 'e' || s[j] == 'E')) {
+				j++;
+				if (j < n && (s[j] == '+' || s[j] == '-'))
+					j++;
+				if (!digit(s, n, j)) {
+					why = "Exponent part is missing a number", at = j;
+					break;
+				}
+				while (digit(s, n, j))
+					j++;
+			}
+			i = j - 1;
+		}
 	}
-	return n;
+	if (why)
+		snprintf(err, len, "%s in JSON at position %zu", why,
+			 jsonerr_units(s, at));
+	return at;
 }
 
 void jsonerr_message(const char *s, size_t n, enum json_tokener_error jerr,

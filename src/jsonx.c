@@ -68,7 +68,7 @@ int jsonx_parse(const char *s, size_t n, int max_depth, json_object **out,
 	json_tokener *tok;
 	json_object *o = NULL;
 	enum json_tokener_error jerr;
-	size_t end, quote;
+	size_t end;
 	int rc = -1;
 
 	*out = NULL;
@@ -114,11 +114,8 @@ int jsonx_parse(const char *s, size_t n, int max_depth, json_object **out,
 			jsonerr_message(s, n, jerr, end, false, err, errlen);
 		goto out;
 	}
-	if ((quote = jsonerr_single_quote(s, n)) < n) {
-		jsonerr_message(s, n, json_tokener_error_parse_unexpected, quote,
-				false, err, errlen);
+	if (jsonerr_strict(s, n, err, errlen) < n)
 		goto out;
-	}
 	if (!finite_tree(o, 0)) {
 		snprintf(err, errlen, "NaN and Infinity are not JSON numbers");
 		goto out;

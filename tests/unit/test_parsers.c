@@ -213,6 +213,11 @@ static void test_json_messages(void **state)
 		{"{\"a\":1,'b':2}",
 		 "Expected double-quoted property name in JSON at position 7"},
 		{"['a']", "Unexpected token ''', \"['a']\" is not valid JSON"},
+		{"{\"a\":1.}", "Unterminated fractional number in JSON at position 7"},
+		{"[1.e5]", "Unterminated fractional number in JSON at position 3"},
+		{"[-01]", "Unexpected number in JSON at position 3"},
+		{"{\"a\":\"a\tb\"}",
+		 "Bad control character in string literal in JSON at position 7"},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -239,6 +244,12 @@ static void test_json(void **state)
 	assert_int_equal(jsonx_parse("{\"it's\":\"'\"}", 12, 64, &o, err,
 				     sizeof(err)),
 			 0); /* quotes inside strings are text */
+	json_object_put(o);
+	/* every number form JSON allows still passes the strict check */
+	assert_int_equal(jsonx_parse("[0,-0,10,-1.5,0.25,1e5,1E+5,2e-3,-0.0e0,123456789]",
+				     50, 64, &o, err, sizeof(err)),
+			 0);
+	assert_int_equal(json_object_array_length(o), 10);
 	json_object_put(o);
 	assert_int_equal(jsonx_parse("123", 3, 64, &o, err, sizeof(err)), 0);
 	assert_int_equal(json_object_get_int(o), 123);
