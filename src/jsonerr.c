@@ -103,39 +103,66 @@ static void unexpected_token(const char *s, size_t n, size_t p, char *err,
 		 (int)tl, s + p, pre, (int)(b1 - b0), s + b0, post);
 }
 
-/* A number json-c refused at p: what V8 says of the same digits. */
-static bool number_error(const char *s, size_t p, char *err, size_t len)
-{
-	size_t b = p;
-	while (b > 0 && s[b - 1] && strchr("0123456789.eE+-", s[b - 1]))
-		b--;
-	if (b == p)
-		return false;
-	size_t d = b + (s[b] == '-');
-	if (d < p && s[d] == '0' && d + 1 < p && s[d + 1] >= '0' &&
-	    s[d + 1] <= '9') {
-		snprintf(err, len, "Unexpected number in JSON at position %zu",
-			 jsonerr_units(s, d + 1));
-		return true;
-	}
-	char last = s[p - 1];
-	if (last == '-' && p - 1 == b)
-		snprintf(err, len, "No number after minus sign in JSON at "
-				   "position %zu", jsonerr_units(s, p));
-	else if (last == '.')
-		snprintf(err, len, "Unterminated fractional number in JSON at "
-				   "position %zu", jsonerr_units(s, p));
-	else if (last == 'e' || last == 'E' || last == '+' || last == '-')
-		snprintf(err, len, "Exponent part is missing a number in JSON "
-				   "at position %zu", jsonerr_units(s, p));
-	else
-		return false;
-	return true;
-}
-
 static bool digit(const char *s, size_t n, size_t i)
 {
 	return i < n && s[i] >= '0' && s[i] <= '9';
+}
+
+/* Walks the number that starts at byte i ('-' or a digit) by JSON's
+ * grammar, -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, within s[0..n).
+ * Returns NULL with the byte after it in *at, or what JSON.parse says of
+ * the first byte that breaks the grammar, with its offset in *at. */
+static const char *number_walk(const char *s, size_t n, size_t i, size_t *at)
+{
+	size_t j = i + (s[i] == '-');
+
+	*at = j;
+	if (!digit(s, n, j))
+		return "No number after minus sign";
+	if (s[j] == '0' && digit(s, n, j + 1)) {
+		*at = j + 1;
+		return "Unexpected number";
+	}
+	while (digit(s, n, j))
+		j++;
+	if (j < n && s[j] == '.') {
+		*at = ++j;
+		if (!digit(s, n, j))
+			return "Unterminated fractional number";
+		while (digit(s, n, j))
+			j++;
+	}
+	if (j < n && (s[j] == 'e' || s[j] == 'E')) {
+		j++;
+		if (j < n && (s[j] == '+' || s[j] == '-'))
+			j++;
+		*at = j;
+		if (!digit(s, n, j))
+			return "Exponent part is missing a number";
+		while (digit(s, n, j))
+			j++;
+	}
+	*at = j;
+	return NULL;
+}
+
+/* A number json-c refused where it ends at p: what V8 says of it. */
+static bool number_error(const char *s, size_t p, char *err, size_t len)
+{
+	const char *why;
+	size_t b = p, at;
+
+	while (b > 0 && s[b - 1] && strchr("0123456789.eE+-", s[b - 1]))
+		b--;
+	while (b < p && s[b] != '-' && !digit(s, p, b))
+		b++; /* "tru" + "e": no number starts with 'e' */
+	if (b == p || (s[b] != '-' && !digit(s, p, b)))
+		return false;
+	if (!(why = number_walk(s, p, b, &at)))
+		return false;
+	snprintf(err, len, "%s in JSON at position %zu", why,
+		 jsonerr_units(s, at));
+	return true;
 }
 
 size_t jsonerr_strict(const char *s, size_t n, char *err, size_t len)
@@ -159,34 +186,11 @@ size_t jsonerr_strict(const char *s, size_t n, char *err, size_t len)
 					false, err, len);
 			return i;
 		} else if (c == '-' || digit(s, n, i)) {
-			/* -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
-			size_t j = i + (c == '-');
-			if (s[j] == '0' && digit(s, n, j + 1)) {
-				why = "Unexpected number", at = j + 1;
-				break;
-			}
-			while (digit(s, n, j))
-				j++;
-			if (j < n && s[j] == '.') {
-				if (!digit(s, n, ++j)) {
-					why = "Unterminated fractional number", at = j;
-					break;
-				}
-				while (digit(s, n, j))
-					j++;
-			}
-			if (j < n && (s[j] == 'e' || s[j] == 'E')) {
-				j++;
-				if (j < n && (s[j] == '+' || s[j] == '-'))
-					j++;
-				if (!digit(s, n, j)) {
-					why = "Exponent part is missing a number", at = j;
-					break;
-				}
-				while (digit(s, n, j))
-					j++;
-			}
-			i = j - 1;
+			size_t j;
+			if ((why = number_walk(s, n, i, &j)))
+				at = j;
+			else
+				i = j - 1;
 		}
 	}
 	if (why)
