@@ -861,22 +861,30 @@ out:
 	return rc;
 }
 
-int store_count(struct store *st, const struct schema *s,
-		const struct coll *c, json_object *filter, int64_t *n)
+/* "<head><table> AS t0 WHERE <filter>", run by step_count. */
+static int filtered(struct store *st, const struct schema *s,
+		    const struct coll *c, json_object *filter, const char *head,
+		    const char *what, int64_t *n)
 {
 	struct buf sql = {0};
 	struct qctx q = {st, s, &sql, json_object_new_array(), 0, 0};
 	int rc;
 
 	*n = 0;
-	buf_puts(&sql, "SELECT count(*) FROM ");
+	buf_puts(&sql, head);
 	store_ident(&sql, c->name);
 	buf_puts(&sql, " AS t0");
 	if (!(rc = where(&q, c, filter)))
-		rc = step_count(st, &sql, q.binds, n, "count");
+		rc = step_count(st, &sql, q.binds, n, what);
 	json_object_put(q.binds);
 	buf_free(&sql);
 	return rc;
+}
+
+int store_count(struct store *st, const struct schema *s,
+		const struct coll *c, json_object *filter, int64_t *n)
+{
+	return filtered(st, s, c, filter, "SELECT count(*) FROM ", "count", n);
 }
 
 int store_insert(struct store *st, const struct coll *c, json_object *values,
@@ -1019,19 +1027,7 @@ int store_update_count(struct store *st, const struct schema *s,
 int store_delete(struct store *st, const struct schema *s,
 		 const struct coll *c, json_object *filter, int64_t *n)
 {
-	struct buf sql = {0};
-	struct qctx q = {st, s, &sql, json_object_new_array(), 0, 0};
-	int rc;
-
-	*n = 0;
-	buf_puts(&sql, "DELETE FROM ");
-	store_ident(&sql, c->name);
-	buf_puts(&sql, " AS t0");
-	if (!(rc = where(&q, c, filter)))
-		rc = step_count(st, &sql, q.binds, n, "delete");
-	json_object_put(q.binds);
-	buf_free(&sql);
-	return rc;
+	return filtered(st, s, c, filter, "DELETE FROM ", "delete", n);
 }
 
 int store_claim_execution(struct store *st, const char *worker, int64_t *id)
