@@ -1,52 +1,68 @@
 /*
- * api: the request pipeline, in the order NocoBase's middleware runs it
- * (reference §0): database, body, route, data source, resource, token,
- * role, ACL, handler.  Each family of resources has its own file; they
- * share the helpers declared here.
+ * api: the request pipeline and the one table of routes.
+ *
+ * Every route the program answers is one row of the table in api.c: the
+ * resource and action it answers, the ACL action it is checked as, the
+ * access it needs, when it takes the write lock, and its handler.
+ * Dispatch, ACL names, write detection, 405 for a REST method with no
+ * action, `flowcgi.fcgi routes` and the OpenAPI document all read it.
  */
 #ifndef FLOWCGI_API_H
 #define FLOWCGI_API_H
 
-#include <json-c/json.h>
+#include <stddef.h>
 
-#include "records.h"
+#include "buf.h"
 #include "req.h"
 
-/* Serve one parsed-from-transport request; fills r's response. */
+struct api_target;
+
+enum api_access {
+	API_PUBLIC,   /* anyone */
+	API_USER,     /* any signed-in user */
+	API_ADMIN,    /* root, or a role that may configure */
+	API_ACL,      /* the role's permission on the collection */
+};
+
+enum api_lock {
+	API_READ,     /* a read transaction */
+	API_WRITE,    /* the write lock before the first read */
+	API_LATE,     /* read first; the handler takes the write lock right
+		       * before it reads what it changes (the trigger) */
+};
+
+/* Route flags. */
+#define API_LINKS_ONLY 1u /* association values in the body become links
+			   * for a non-root role (acl_links_only) */
+
+struct api_route {
+	const char *resource;   /* a resource name; NULL: any collection */
+	const char *assoc;      /* NULL: none; "*": any association; a name */
+	const char *action;
+	const char *acl;        /* the ACL action (API_ACL routes) */
+	const char *acl_new;    /* ... when no record key is given */
+	enum api_access access;
+	enum api_lock lock;
+	unsigned flags;
+	int (*fn)(struct req *r, struct api_target *t);
+	const char *fn_name;
+	const char *summary;
+};
+
+/* Serve one request read by the transport; fills r's response. */
 void api_handle(struct req *r);
 
-/* A records context acting as the request's user. */
-void api_rctx(struct req *r, struct rctx *x);
-/* Copy a records error onto the request; returns rc. */
-int api_rfail(struct req *r, struct rctx *x, int rc);
-
-/* Query parameters in NocoBase's forms. */
-int api_filter_param(struct req *r, json_object **filter);   /* new ref */
-json_object *api_list_param(struct req *r, const char *name); /* new ref */
-/* filterByTk from the query, else the path index; NULL when neither. */
-json_object *api_tk(struct req *r);                           /* new ref */
-/* Replace {{$user.id}}-style variables in a filter (new ref). */
-json_object *api_filter_vars(struct req *r, json_object *filter);
-
-/* Resource families. */
-int api_records(struct req *r, const struct coll *c, json_object *scope);
-int api_collections(struct req *r);
-int api_auth(struct req *r);
-int api_users(struct req *r);
-int api_roles(struct req *r);
-int api_apikeys(struct req *r);
-int api_workflows(struct req *r);
-int api_nodes(struct req *r);
-int api_execute(struct req *r);
-int api_executions(struct req *r);
-int api_jobs(struct req *r);
-/* Set executed / allExecuted of workflow rows (an object or an array). */
-void api_wf_counts(struct req *r, json_object *rows);
-/* Copy a workflow version (row) and its nodes into a new disabled version
- * of the same key, with over's fields; *new_id its id. */
-int api_wf_copy_version(struct req *r, json_object *src, json_object *over,
-			int64_t *new_id);
-int api_trigger(struct req *r, const struct coll *c, json_object *scope,
-		json_object *assoc_filter);
+/* The route of a routed request: the action from the colon form, or from
+ * the method in the REST form (405 when the method names none there).
+ * *rt NULL: the table has no such action (the pipeline answers 404 once
+ * the resource and the caller are known). */
+int api_route_find(struct req *r, const struct api_route **rt);
+/* The route table, in order; *n gets the count. */
+const struct api_route *api_routes(size_t *n);
+/* "<collection>/<id>/<association>" style resource pattern of a route. */
+void api_route_resource(const struct api_route *rt, struct buf *out);
+/* One tab-separated line: resource, action, ACL action, access, lock,
+ * handler (no newline). */
+void api_route_line(const struct api_route *rt, struct buf *out);
 
 #endif

@@ -3,7 +3,7 @@
  * checked and normalised by schema, stored as JSON, and its table made by
  * the store; the schema counter then tells every process to reload.
  */
-#include "api.h"
+#include "api_int.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -52,10 +52,33 @@ static int apply(struct req *r)
 	return store_err(r, store_sync_tables(a->st, a->schema));
 }
 
-static int act_create(struct req *r)
+/* A belongsToMany's join collection is created with it. */
+static int create_through(struct req *r, json_object *def)
+{
+	json_object *fields = jsonx_get(def, "fields");
+	const struct schema *s = r->app->schema;
+	for (size_t i = 0; i < json_object_array_length(fields); i++) {
+		json_object *f = json_object_array_get_idx(fields, i);
+		const char *th = jsonx_get_str(f, "through");
+		const char *type = jsonx_get_str(f, "type");
+		if (!th || !type || strcmp(type, "belongsToMany") ||
+		    schema_coll(s, th) || !strcmp(th, jsonx_get_str(def, "name")))
+			continue;
+		json_object *td = json_object_new_object();
+		json_object_object_add(td, "name", json_object_new_string(th));
+		json_object_object_add(td, "fields", json_object_new_array());
+		int rc = store_def_insert(r->app->st, th, td);
+		json_object_put(td);
+		if (rc)
+			return store_err(r, rc);
+	}
+	return 0;
+}
+
+API_HANDLER(api_collections_create)
 {
 	struct app *a = r->app;
-	json_object *def = NULL, *fields;
+	json_object *def = NULL;
 	char err[512];
 	int rc;
 
@@ -68,31 +91,12 @@ static int act_create(struct req *r)
 							 "already exists",
 							 name),
 					    "%s", err);
-		return req_fail_msg(r, strstr(err, "Unknown field type")
-					       ? APP_EVALIDATION
-					       : APP_EVALIDATION,
-				    err, "%s", err);
+		return req_fail_msg(r, APP_EVALIDATION, err, "%s", err);
 	}
 	decorate(def);
-	/* A belongsToMany's join collection is created with it. */
-	fields = jsonx_get(def, "fields");
-	for (size_t i = 0; i < json_object_array_length(fields); i++) {
-		json_object *f = json_object_array_get_idx(fields, i);
-		const char *th = jsonx_get_str(f, "through");
-		const char *type = jsonx_get_str(f, "type");
-		if (!th || !type || strcmp(type, "belongsToMany") ||
-		    schema_coll(a->schema, th) ||
-		    !strcmp(th, jsonx_get_str(def, "name")))
-			continue;
-		json_object *td = json_object_new_object();
-		json_object_object_add(td, "name", json_object_new_string(th));
-		json_object_object_add(td, "fields", json_object_new_array());
-		rc = store_def_insert(a->st, th, td);
-		json_object_put(td);
-		if (rc) {
-			json_object_put(def);
-			return store_err(r, rc);
-		}
+	if ((rc = create_through(r, def))) {
+		json_object_put(def);
+		return rc;
 	}
 	rc = store_def_insert(a->st, jsonx_get_str(def, "name"), def);
 	if (!rc)
@@ -145,93 +149,111 @@ static bool matches(const struct coll *c, json_object *filter)
 	return true;
 }
 
-int api_collections(struct req *r)
+static json_object *page_meta(int64_t n, int64_t page, int64_t size)
+{
+	json_object *meta = json_object_new_object();
+	json_object_object_add(meta, "count", json_object_new_int64(n));
+	json_object_object_add(meta, "page", json_object_new_int64(page));
+	json_object_object_add(meta, "pageSize", json_object_new_int64(size));
+	json_object_object_add(meta, "totalPage",
+			       json_object_new_int64((n + size - 1) / size));
+	return meta;
+}
+
+API_HANDLER(api_collections_list)
 {
 	const struct schema *s = r->app->schema;
-	const char *a = r->action;
-	json_object *tk, *filter = NULL;
-	int rc = 0;
+	json_object *rows, *filter = NULL;
+	int64_t page = 1, size = 20, n = 0;
+	bool paginate = !util_streq(req_param_str(r, "paginate"), "false");
+	int rc;
 
-	if (r->parent)
-		return req_fail(r, APP_ENOT_FOUND,
-				"collections have no association \"%s\"",
-				r->resource);
-	if (!strcmp(a, "create"))
-		return act_create(r);
-	tk = api_tk(r);
-	if ((rc = api_filter_param(r, &filter))) {
-		json_object_put(tk);
+	if ((rc = api_filter_param(r, &filter)))
 		return rc;
+	jsonx_get_int(r->query, "page", &page);
+	jsonx_get_int(r->query, "pageSize", &size);
+	if (page < 1 || size < 1) {
+		json_object_put(filter);
+		return req_fail(r, APP_EPARAM, "page and pageSize must be positive");
 	}
-	if (!strcmp(a, "list")) {
-		json_object *rows = json_object_new_array(), *meta;
-		int64_t page = 1, size = 20, n = 0;
-		bool paginate = !util_streq(req_param_str(r, "paginate"), "false");
-		jsonx_get_int(r->query, "page", &page);
-		jsonx_get_int(r->query, "pageSize", &size);
-		if (page < 1 || size < 1)
-			rc = req_fail(r, APP_EPARAM,
-				      "page and pageSize must be positive");
-		for (int i = 0; !rc && i < s->ncolls; i++) {
-			const struct coll *c = s->colls[i];
-			if (c->system || !matches(c, filter))
-				continue;
-			if (!paginate || (n >= (page - 1) * size && n < page * size))
-				json_object_array_add(rows, coll_json(c));
-			n++;
-		}
-		req_set_data(r, rows);
-		if (paginate && !rc) {
-			meta = json_object_new_object();
-			json_object_object_add(meta, "count", json_object_new_int64(n));
-			json_object_object_add(meta, "page", json_object_new_int64(page));
-			json_object_object_add(meta, "pageSize",
-					       json_object_new_int64(size));
-			json_object_object_add(meta, "totalPage",
-					       json_object_new_int64((n + size - 1) / size));
-			r->meta = meta;
-		}
-	} else if (!strcmp(a, "get")) {
+	rows = json_object_new_array();
+	for (int i = 0; i < s->ncolls; i++) {
+		const struct coll *c = s->colls[i];
+		if (c->system || !matches(c, filter))
+			continue;
+		if (!paginate || (n >= (page - 1) * size && n < page * size))
+			json_object_array_add(rows, coll_json(c));
+		n++;
+	}
+	json_object_put(filter);
+	req_set_data(r, rows);
+	if (paginate)
+		r->meta = page_meta(n, page, size);
+	return 0;
+}
+
+API_HANDLER(api_collections_get)
+{
+	json_object *tk = api_tk(r), *filter = NULL;
+	int rc = api_filter_param(r, &filter);
+	if (!rc) {
 		const char *name = json_object_is_type(tk, json_type_string)
 					   ? json_object_get_string(tk)
 					   : jsonx_get_str(filter, "name");
-		const struct coll *c = schema_coll(s, name);
+		const struct coll *c = schema_coll(r->app->schema, name);
 		req_set_data(r, c && !c->system ? coll_json(c) : NULL);
-	} else if (!strcmp(a, "destroy")) {
-		json_object *names = names_of(tk);
-		int64_t n = 0;
-		if (!json_object_array_length(names))
-			rc = req_fail_msg(r, APP_EPARAM,
-					  "to do destroy action, filter or "
-					  "filterByTk is required",
-					  "name the collection in filterByTk");
-		for (size_t i = 0; !rc && i < json_object_array_length(names); i++) {
-			const char *name = json_object_get_string(
-				json_object_array_get_idx(names, i));
-			const struct coll *c = schema_coll(s, name);
-			if (!c)
-				continue;
-			if (c->system) {
-				rc = req_fail(r, APP_EVALIDATION,
-					      "\"%s\" is a system collection",
-					      name);
-				break;
-			}
-			if ((rc = store_err(r, store_def_delete(r->app->st, name))) ||
-			    (rc = store_err(r, store_drop_table(r->app->st, name))))
-				break;
-			n++;
-		}
-		json_object_put(names);
-		if (!rc && n)
-			rc = apply(r);
-		if (!rc)
-			req_set_data(r, json_object_new_int64(n));
-	} else {
-		rc = req_fail(r, APP_ENOT_FOUND,
-			      "action \"%s\" does not exist on collections", a);
 	}
 	json_object_put(tk);
 	json_object_put(filter);
+	return rc;
+}
+
+/* Drop each named user collection; the count of those dropped. */
+static int drop_named(struct req *r, json_object *names, int64_t *n)
+{
+	const struct schema *s = r->app->schema;
+	int rc = 0;
+	for (size_t i = 0; !rc && i < json_object_array_length(names); i++) {
+		const char *name =
+			json_object_get_string(json_object_array_get_idx(names, i));
+		const struct coll *c = schema_coll(s, name);
+		if (!c)
+			continue;
+		if (c->system)
+			return req_fail(r, APP_EVALIDATION,
+					"\"%s\" is a system collection", name);
+		if ((rc = store_err(r, store_def_delete(r->app->st, name))) ||
+		    (rc = store_err(r, store_drop_table(r->app->st, name))))
+			break;
+		(*n)++;
+	}
+	return rc;
+}
+
+API_HANDLER(api_collections_destroy)
+{
+	json_object *tk = api_tk(r), *filter = NULL, *names = NULL;
+	int64_t n = 0;
+	int rc = api_filter_param(r, &filter);
+
+	if (rc)
+		goto out;
+	names = names_of(tk);
+	if (!json_object_array_length(names)) {
+		rc = req_fail_msg(r, APP_EPARAM,
+				  "to do destroy action, filter or filterByTk "
+				  "is required",
+				  "name the collection in filterByTk");
+		goto out;
+	}
+	rc = drop_named(r, names, &n);
+	if (!rc && n)
+		rc = apply(r);
+	if (!rc)
+		req_set_data(r, json_object_new_int64(n));
+out:
+	json_object_put(tk);
+	json_object_put(filter);
+	json_object_put(names);
 	return rc;
 }

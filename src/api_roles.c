@@ -1,17 +1,15 @@
 /*
- * api_roles: roles and their per-collection permissions
- * (roles/<name>/resources:create|update|list|get|destroy), and the users
- * a role holds (roles/<name>/users:add|remove).
+ * api_roles: the users a role holds (roles/<name>/users:add|remove).  The
+ * rest of roles and their per-collection grants are records (api.c).
  */
-#include "api.h"
+#include "api_int.h"
 
 #include <string.h>
 
 #include "app.h"
-#include "err.h"
 #include "jsonx.h"
 
-static const struct coll *C(struct req *r, const char *name)
+static const struct coll *sys(struct req *r, const char *name)
 {
 	return schema_coll(r->app->schema, name);
 }
@@ -21,7 +19,7 @@ static int role_users(struct req *r, bool add)
 {
 	struct rctx x;
 	json_object *ids = r->values, *one = NULL;
-	const struct coll *ru = C(r, "rolesUsers");
+	const struct coll *ru = sys(r, "rolesUsers");
 	int rc = 0;
 
 	if (json_object_is_type(ids, json_type_object))
@@ -37,7 +35,7 @@ static int role_users(struct req *r, bool add)
 	api_rctx(r, &x);
 	for (size_t i = 0; !rc && i < json_object_array_length(ids); i++) {
 		json_object *id = json_object_array_get_idx(ids, i), *uid = NULL;
-		if ((rc = rec_pk(&x, C(r, "users"), id, &uid)))
+		if ((rc = rec_pk(&x, sys(r, "users"), id, &uid)))
 			break;
 		json_object *f = json_object_new_object(), *rows = NULL;
 		json_object_object_add(f, "userId", jsonx_ref(uid));
@@ -62,26 +60,31 @@ static int role_users(struct req *r, bool add)
 	return 0;
 }
 
-int api_roles(struct req *r)
+/* The role of the path must exist. */
+static int role_exists(struct req *r)
 {
-	if (r->parent && !strcmp(r->resource, "users") &&
-	    (!strcmp(r->action, "add") || !strcmp(r->action, "remove"))) {
-		json_object *row = NULL, *f = json_object_new_object();
-		struct rctx x;
-		struct rec_query q = {.filter = f};
-		api_rctx(r, &x);
-		json_object_object_add(f, "name",
-				       json_object_new_string(r->parent_index));
-		rec_get(&x, C(r, "roles"), &q, &row);
-		json_object_put(f);
-		if (!row)
-			return req_fail(r, APP_ENOT_FOUND,
-					"role \"%s\" does not exist",
-					r->parent_index);
-		json_object_put(row);
-		return role_users(r, !strcmp(r->action, "add"));
-	}
-	if (r->parent)
-		return api_records(r, NULL, NULL);
-	return api_records(r, C(r, "roles"), NULL);
+	json_object *row = NULL, *f = json_object_new_object();
+	struct rctx x;
+	struct rec_query q = {.filter = f};
+	api_rctx(r, &x);
+	json_object_object_add(f, "name", json_object_new_string(r->parent_index));
+	rec_get(&x, sys(r, "roles"), &q, &row);
+	json_object_put(f);
+	json_object_put(row);
+	if (!row)
+		return req_fail(r, APP_ENOT_FOUND, "role \"%s\" does not exist",
+				r->parent_index);
+	return 0;
+}
+
+API_HANDLER(api_roles_add_users)
+{
+	int rc = role_exists(r);
+	return rc ? rc : role_users(r, true);
+}
+
+API_HANDLER(api_roles_remove_users)
+{
+	int rc = role_exists(r);
+	return rc ? rc : role_users(r, false);
 }

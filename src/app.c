@@ -10,7 +10,6 @@
 #include "log.h"
 #include "memo.h"
 #include "util.h"
-#include "wf_cache.h"
 
 static long long env_ll(const char *name, long long dflt)
 {
@@ -35,10 +34,8 @@ void app_config_load(struct app_config *cfg, const char *db_path)
 	cfg->max_body = env_ll("FLOWCGI_MAX_BODY", 8388608);
 	cfg->loop_limit = env_ll("FLOWCGI_LOOP_LIMIT", 10000);
 	cfg->step_limit = env_ll("FLOWCGI_STEP_LIMIT", 100000);
-	/* Job ids hold an execution's job number in 20 bits (api_history.c);
-	 * a variable node may add a job besides its own step. */
-	if (cfg->step_limit > 500000)
-		cfg->step_limit = 500000;
+	if (cfg->step_limit > APP_STEP_LIMIT_MAX)
+		cfg->step_limit = APP_STEP_LIMIT_MAX;
 	cfg->sync_timeout = env_ll("FLOWCGI_SYNC_TIMEOUT_MS", 30000);
 }
 
@@ -100,7 +97,8 @@ void app_open(struct app *a, const struct app_config *cfg)
 
 void app_close(struct app *a)
 {
-	wf_cache_free(a->wf);
+	if (a->wf_cache_free)
+		a->wf_cache_free(a->wf_cache);
 	memo_free(a->principals);
 	memo_free(a->decisions);
 	schema_free(a->schema);
@@ -158,10 +156,6 @@ int app_refresh(struct app *a)
 	if (!a->schema || a->schema->version != sv)
 		if ((rc = app_reload_schema(a)))
 			return rc;
-	if (wv != a->wf_version) {
-		wf_cache_free(a->wf);
-		a->wf = NULL; /* rebuilt lazily by the engine */
-		a->wf_version = wv;
-	}
+	a->wf_version = wv; /* the engine's cache compares */
 	return 0;
 }

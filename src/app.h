@@ -13,7 +13,6 @@
 #include "schema.h"
 #include "store.h"
 
-struct wf_cache;
 struct memo;
 
 struct app_config {
@@ -30,8 +29,9 @@ struct app {
 	int db_err;               /* 0, or APP_EDB_UNINIT */
 	char db_msg[512];
 	struct schema *schema;
-	int64_t wf_version;
-	struct wf_cache *wf;
+	int64_t wf_version;       /* the workflow counter, read per request */
+	void *wf_cache;           /* the engine's compiled workflows */
+	void (*wf_cache_free)(void *);
 	int64_t sec_version;
 	struct memo *principals;  /* token -> verified principal */
 	struct memo *decisions;   /* role/collection/action -> ACL answer */
@@ -40,6 +40,10 @@ struct app {
 	char worker[64];          /* "pid:starttime": who claims executions */
 	bool queued;              /* this process queued asynchronous work */
 };
+
+/* The most FLOWCGI_STEP_LIMIT may be: job ids hold an execution's job
+ * number in 20 bits (api_executions.c asserts the fit). */
+#define APP_STEP_LIMIT_MAX 500000
 
 /* Default database path when neither --db nor FLOWCGI_DB is given. */
 #define APP_DEFAULT_DB "/var/lib/flowcgi/flowcgi.db"

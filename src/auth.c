@@ -110,24 +110,6 @@ json_object *auth_user_roles(struct app *a, int64_t id)
 	return names;
 }
 
-static char *bearer(struct req *r)
-{
-	const char *h = r->authorization;
-	if (h) {
-		while (*h == ' ')
-			h++;
-		if (!strncasecmp(h, "Bearer ", 7)) {
-			h += 7;
-			while (*h == ' ')
-				h++;
-			if (*h)
-				return arena_strdup(r->arena, h);
-		}
-	}
-	const char *q = req_param_str(r, "token");
-	return q && *q ? arena_strdup(r->arena, q) : NULL;
-}
-
 static bool blocked(struct app *a, const char *token, json_object *claims)
 {
 	const char *jti = jsonx_get_str(claims, "jti");
@@ -246,9 +228,10 @@ char *auth_issue_api_key(struct app *a, int64_t user_id, const char *role,
 /* An expired session token within the renew limit gets a successor:
  * the jti rotates and the new token travels in x-new-token.  Concurrent
  * renewals of one jti within 10 s share the successor. */
-static int renew(struct req *r, json_object *claims, const struct auth_policy *p)
+static int renew(struct app *a, const char *accept, struct principal *who,
+		 const struct auth_policy *p, struct err_why *e)
 {
-	struct app *a = r->app;
+	json_object *claims = who->claims;
 	const char *jti = jsonx_get_str(claims, "jti");
 	const struct coll *c = schema_coll(a->schema, "issuedTokens");
 	json_object *row = NULL, *vals = NULL, *flt = NULL, *out = NULL, *cl;
@@ -257,21 +240,22 @@ static int renew(struct req *r, json_object *claims, const struct auth_policy *p
 	char next[40];
 	int rc;
 
-	if (r->accept && strstr(r->accept, "text/event-stream"))
-		return req_fail(r, APP_ESKIP_RENEW,
-				"an event stream request cannot renew a token");
+	if (accept && strstr(accept, "text/event-stream"))
+		return err_why_set(e, APP_ESKIP_RENEW, NULL,
+				   "an event stream request cannot renew a "
+				   "token");
 	if (!jti)
-		return req_fail(r, APP_EINVALID_TOKEN,
-				"the expired token has no jti to renew");
+		return err_why_set(e, APP_EINVALID_TOKEN, NULL,
+				   "the expired token has no jti to renew");
 	if ((rc = store_begin(a->st, true)))
-		return req_fail(r, rc, "%s", store_errmsg(a->st));
+		return err_why_set(e, rc, NULL, "%s", store_errmsg(a->st));
 	row = find_one(a, "issuedTokens", by("jti", json_object_new_string(jti)),
 		       true);
 	if (!row) {
 		store_rollback(a->st);
-		return req_fail(r, APP_ERENEW_FAILED,
-				"the token's jti was never issued or was "
-				"already replaced");
+		return err_why_set(e, APP_ERENEW_FAILED, NULL,
+				   "the token's jti was never issued or was "
+				   "already replaced");
 	}
 	jsonx_get_int(claims, "userId", &user);
 	jsonx_get_int(claims, "signInTime", &signin);
@@ -281,8 +265,8 @@ static int renew(struct req *r, json_object *claims, const struct auth_policy *p
 		if (!succ || now - renewed_at > RENEW_REUSE_MS) {
 			json_object_put(row);
 			store_rollback(a->st);
-			return req_fail(r, APP_ERENEW_FAILED,
-					"the token was already renewed");
+			return err_why_set(e, APP_ERENEW_FAILED, NULL,
+					   "the token was already renewed");
 		}
 		snprintf(next, sizeof(next), "%s", succ);
 	} else {
@@ -303,10 +287,11 @@ static int renew(struct req *r, json_object *claims, const struct auth_policy *p
 	json_object_put(out);
 	if (rc || (rc = store_commit(a->st))) {
 		store_rollback(a->st);
-		return req_fail(r, rc, "token renewal failed: %s", x.reason);
+		return err_why_set(e, rc, NULL, "token renewal failed: %s",
+				   x.reason);
 	}
 	cl = session_claims(user, signin, renewed_at, p->token_ms, next);
-	r->new_token = sign(a, cl);
+	who->renewed = sign(a, cl);
 	json_object_put(cl);
 	return 0;
 }
@@ -314,147 +299,181 @@ static int renew(struct req *r, json_object *claims, const struct auth_policy *p
 /* A token that verified without renewal is remembered with what it
  * resolved to, until it would need checking again or the security counter
  * moves (a user, role, grant or sign-out changed). */
-static void remember(struct req *r, int64_t until)
+static void remember(struct app *a, const struct principal *who, int64_t until)
 {
 	json_object *v = json_object_new_object();
 	/* Every execution this token triggers stores the user in its context. */
-	jsonx_freeze(r->who.user);
-	json_object_object_add(v, "user", jsonx_ref(r->who.user));
-	json_object_object_add(v, "claims", jsonx_ref(r->who.claims));
-	json_object_object_add(v, "roles", jsonx_ref(r->who.roles));
-	memo_put(r->app->principals, r->who.token, v, until);
+	jsonx_freeze(who->user);
+	json_object_object_add(v, "user", jsonx_ref(who->user));
+	json_object_object_add(v, "claims", jsonx_ref(who->claims));
+	json_object_object_add(v, "roles", jsonx_ref(who->roles));
+	memo_put(a->principals, who->token, v, until);
 }
 
-static bool recall(struct req *r, const char *token, int64_t now)
+static bool recall(struct app *a, const char *token, int64_t now,
+		   struct principal *who)
 {
-	json_object *v = memo_get(r->app->principals, token, now);
+	json_object *v = memo_get(a->principals, token, now);
 	if (!v)
 		return false;
-	r->who.token = token;
-	r->who.user = jsonx_ref(jsonx_get(v, "user"));
-	r->who.claims = jsonx_ref(jsonx_get(v, "claims"));
-	r->who.roles = jsonx_ref(jsonx_get(v, "roles"));
-	jsonx_get_int(r->who.user, "id", &r->who.user_id);
+	who->token = token;
+	who->user = jsonx_ref(jsonx_get(v, "user"));
+	who->claims = jsonx_ref(jsonx_get(v, "claims"));
+	who->roles = jsonx_ref(jsonx_get(v, "roles"));
+	jsonx_get_int(who->user, "id", &who->user_id);
 	return true;
 }
 
-int auth_identify(struct req *r, bool required)
+/* Signature, user and blacklist, in NocoBase's order (reference §8.3). */
+static int verify(struct app *a, const char *token, struct principal *who,
+		  struct err_why *e)
 {
-	struct app *a = r->app;
-	char *token = bearer(r);
 	json_object *claims = NULL;
-	int64_t uid = 0, exp = 0, iat = 0, signin = 0, now = util_now_ms();
-	struct auth_policy p;
-	int rc;
+	int64_t uid = 0;
 
-	if (!token)
-		return required ? req_fail(r, APP_EEMPTY_TOKEN,
-					   "no Authorization: Bearer header and "
-					   "no token parameter")
-				: 0;
-	if (recall(r, token, now))
-		return 0;
-	if (!a->app_key || jwt_verify(token, a->app_key, a->app_key_len,
-				      &claims))
-		return req_fail(r, APP_EINVALID_TOKEN,
-				"the token is malformed or its signature does "
-				"not verify");
-	r->who.claims = claims;
-	r->who.token = token;
+	if (!a->app_key ||
+	    jwt_verify(token, a->app_key, a->app_key_len, &claims))
+		return err_why_set(e, APP_EINVALID_TOKEN, NULL,
+				   "the token is malformed or its signature "
+				   "does not verify");
+	who->claims = claims;
+	who->token = token;
 	/* NocoBase looks for no user at all without a userId: NOT_EXIST_USER. */
 	if (!jsonx_get_int(claims, "userId", &uid) || uid <= 0)
-		return req_fail(r, APP_ENO_USER, "the token carries no userId");
-	r->who.user = auth_load_user(a, uid);
-	if (!r->who.user)
-		return req_fail(r, APP_ENO_USER, "user %lld does not exist",
-				(long long)uid);
-	r->who.user_id = uid;
+		return err_why_set(e, APP_ENO_USER, NULL,
+				   "the token carries no userId");
+	who->user = auth_load_user(a, uid);
+	if (!who->user)
+		return err_why_set(e, APP_ENO_USER, NULL,
+				   "user %lld does not exist", (long long)uid);
+	who->user_id = uid;
 	if (blocked(a, token, claims))
-		return req_fail(r, APP_EBLOCKED_TOKEN,
-				"the token was signed out or revoked");
+		return err_why_set(e, APP_EBLOCKED_TOKEN, NULL,
+				   "the token was signed out or revoked");
+	who->roles = auth_user_roles(a, uid);
+	return 0;
+}
+
+/* A session token (temp: true): its session, a password change since it
+ * began, its expiry, and renewal within the renew limit. */
+static int check_session(struct app *a, const char *accept,
+			 struct principal *who, int64_t now, struct err_why *e)
+{
+	json_object *claims = who->claims;
+	int64_t exp = 0, iat = 0, signin = 0, changed = 0;
+	struct auth_policy p;
 	bool has_exp = jsonx_get_int(claims, "exp", &exp);
-	jsonx_get_int(claims, "iat", &iat);
-	r->who.roles = auth_user_roles(a, uid);
-	if (!jsonx_get_bool(claims, "temp", false)) {
-		if (has_exp && exp * 1000 <= now)
-			return req_fail(r, APP_EINVALID_TOKEN,
-					"the token expired at %lld",
-					(long long)exp);
-		remember(r, has_exp ? exp * 1000 : 0);
-		return 0;
-	}
-	auth_policy_load(a, &p);
 	/* As NocoBase: a session token without signInTime has no session
 	 * expiry to check. */
 	bool has_signin = jsonx_get_int(claims, "signInTime", &signin);
+
+	jsonx_get_int(claims, "iat", &iat);
+	auth_policy_load(a, &p);
 	if (has_signin && signin + p.session_ms < now)
-		return req_fail(r, APP_EEXPIRED_SESSION,
-				"the session began more than the session "
-				"expiration time ago");
+		return err_why_set(e, APP_EEXPIRED_SESSION, NULL,
+				   "the session began more than the session "
+				   "expiration time ago");
 	/* Sessions that began before a password change end.  signInTime has
 	 * milliseconds; iat only seconds, which would also refuse a token
 	 * issued right after the change, within the same second. */
-	int64_t changed = 0, began = has_signin ? signin : iat * 1000;
-	if (jsonx_get_int(r->who.user, "passwordChangeTz", &changed) &&
+	int64_t began = has_signin ? signin : iat * 1000;
+	if (jsonx_get_int(who->user, "passwordChangeTz", &changed) &&
 	    changed > began)
-		return req_fail_msg(r, APP_EINVALID_TOKEN,
-				    "User password changed, please signin "
-				    "again.",
-				    "the password changed after the token was "
-				    "issued");
+		return err_why_set(e, APP_EINVALID_TOKEN,
+				   "User password changed, please signin again.",
+				   "the password changed after the token was "
+				   "issued");
 	int64_t end = iat * 1000 + p.token_ms;
 	if (has_exp && exp * 1000 < end)
 		end = exp * 1000;
 	if (now < end) {
-		remember(r, end < signin + p.session_ms ? end
-							 : signin + p.session_ms);
+		remember(a, who,
+			 end < signin + p.session_ms ? end : signin + p.session_ms);
 		return 0;
 	}
 	end = has_exp ? exp * 1000 : iat * 1000 + p.token_ms;
 	if (now > end + p.renew_ms)
-		return req_fail(r, APP_EEXPIRED_SESSION,
-				"the token expired longer ago than the renew "
-				"limit");
-	if ((rc = renew(r, claims, &p)))
+		return err_why_set(e, APP_EEXPIRED_SESSION, NULL,
+				   "the token expired longer ago than the "
+				   "renew limit");
+	return renew(a, accept, who, &p, e);
+}
+
+int auth_identify(struct app *a, const char *token, const char *accept,
+		  bool required, struct principal *who, struct err_why *e)
+{
+	int64_t exp = 0, now = util_now_ms();
+	int rc;
+
+	if (!token)
+		return required ? err_why_set(e, APP_EEMPTY_TOKEN, NULL,
+					      "no Authorization: Bearer header "
+					      "and no token parameter")
+				: 0;
+	if (recall(a, token, now, who))
+		return 0;
+	if ((rc = verify(a, token, who, e)))
 		return rc;
+	if (jsonx_get_bool(who->claims, "temp", false))
+		return check_session(a, accept, who, now, e);
+	/* An API key, or a token without temp: only its own expiry. */
+	bool has_exp = jsonx_get_int(who->claims, "exp", &exp);
+	if (has_exp && exp * 1000 <= now)
+		return err_why_set(e, APP_EINVALID_TOKEN, NULL,
+				   "the token expired at %lld", (long long)exp);
+	remember(a, who, has_exp ? exp * 1000 : 0);
 	return 0;
 }
 
-int auth_role(struct req *r)
+/* The name in roles equal to want (borrowed), or NULL. */
+static const char *held(json_object *roles, const char *want)
 {
-	struct app *a = r->app;
-	const char *want = jsonx_get_str(r->who.claims, "roleName");
-	json_object *roles;
+	for (size_t i = 0; i < json_object_array_length(roles); i++) {
+		const char *r =
+			json_object_get_string(json_object_array_get_idx(roles, i));
+		if (r && !strcmp(r, want))
+			return r;
+	}
+	return NULL;
+}
 
-	if (!want)
-		want = r->x_role && *r->x_role ? r->x_role : NULL;
+int auth_role(struct app *a, const char *want, struct principal *who,
+	      struct err_why *e)
+{
+	const char *own = jsonx_get_str(who->claims, "roleName");
+
+	if (own)
+		want = own;
+	else if (want && !*want)
+		want = NULL;
 	if (want && !strcmp(want, "anonymous")) {
-		r->who.role = "anonymous";
+		who->role = "anonymous";
 		return 0;
 	}
-	if (!r->who.user_id)
+	if (!who->user_id)
 		return 0;
-	if (!r->who.roles)
-		r->who.roles = auth_user_roles(a, r->who.user_id);
-	roles = r->who.roles;
-	if (!json_object_array_length(roles))
-		return req_fail(r, APP_ENO_ROLES, "user %lld has no roles",
-				(long long)r->who.user_id);
-	if (!want || !strcmp(want, "__union__")) {
-		r->who.role = arena_strdup(
-			r->arena,
-			json_object_get_string(json_object_array_get_idx(roles, 0)));
-	} else {
-		for (size_t i = 0; i < json_object_array_length(roles); i++)
-			if (!strcmp(json_object_get_string(
-					    json_object_array_get_idx(roles, i)),
-				    want))
-				r->who.role = arena_strdup(r->arena, want);
-		if (!r->who.role)
-			return req_fail(r, APP_EROLE,
-					"user %lld does not hold role \"%s\"",
-					(long long)r->who.user_id, want);
-	}
-	r->who.root = !strcmp(r->who.role, "root");
+	if (!who->roles)
+		who->roles = auth_user_roles(a, who->user_id);
+	if (!json_object_array_length(who->roles))
+		return err_why_set(e, APP_ENO_ROLES, NULL,
+				   "user %lld has no roles",
+				   (long long)who->user_id);
+	if (!want || !strcmp(want, "__union__"))
+		who->role = json_object_get_string(
+			json_object_array_get_idx(who->roles, 0));
+	else if (!(who->role = held(who->roles, want)))
+		return err_why_set(e, APP_EROLE, NULL,
+				   "user %lld does not hold role \"%s\"",
+				   (long long)who->user_id, want);
+	who->root = !strcmp(who->role, "root");
 	return 0;
+}
+
+void auth_principal_free(struct principal *who)
+{
+	json_object_put(who->user);
+	json_object_put(who->roles);
+	json_object_put(who->claims);
+	free(who->renewed);
+	memset(who, 0, sizeof(*who));
 }

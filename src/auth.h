@@ -11,13 +11,33 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "req.h"
+#include "app.h"
+#include "err.h"
 
-/* Identify the caller.  With no token: required gives 401 EMPTY_TOKEN,
- * otherwise the request stays anonymous.  Fills r->who. */
-int auth_identify(struct req *r, bool required);
-/* Resolve X-Role (or an API key's role) against the user's roles. */
-int auth_role(struct req *r);
+/* Who is calling: what auth resolved a token to.  Owned references are
+ * put by auth_principal_free. */
+struct principal {
+	int64_t user_id;        /* 0: anonymous */
+	json_object *user;      /* desensitised user row (owned) */
+	const char *role;       /* current role name, or NULL; points into
+				 * roles or is a literal */
+	json_object *roles;     /* role names the caller holds (owned) */
+	bool root;
+	json_object *claims;    /* token claims (owned) */
+	const char *token;      /* the token as given (the caller's copy) */
+	char *renewed;          /* a successor token, malloc'd, or NULL */
+};
+
+/* Identify the caller by token (NULL: none given).  With no token,
+ * required gives EMPTY_TOKEN, otherwise the caller stays anonymous.
+ * accept: the request's Accept header (event streams never renew). */
+int auth_identify(struct app *a, const char *token, const char *accept,
+		  bool required, struct principal *who, struct err_why *e);
+/* Resolve the role wanted (X-Role; an API key's own role wins) against
+ * the caller's roles. */
+int auth_role(struct app *a, const char *want, struct principal *who,
+	      struct err_why *e);
+void auth_principal_free(struct principal *who);
 
 /* Session policy (durations in ms), from the settings table. */
 struct auth_policy {

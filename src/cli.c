@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api.h"
 #include "app.h"
 #include "auth.h"
 #include "crypto.h"
@@ -17,7 +18,7 @@
 #include "records.h"
 #include "store.h"
 #include "util.h"
-#include "wf_engine.h"
+#include "wf_queue.h"
 
 #ifndef FLOWCGI_VERSION
 #define FLOWCGI_VERSION "0.1.0"
@@ -43,6 +44,9 @@ static void usage(FILE *f)
 	      "  token --user U|E [--role R] [--expires 30d|never]\n"
 	      "                                 print an API-key token\n"
 	      "  run-queue [--db FILE]          run queued asynchronous work\n"
+	      "  routes                         print the route table (resource,\n"
+	      "                                 action, ACL action, access, lock,\n"
+	      "                                 handler; tab-separated)\n"
 	      "  help                           this text\n"
 	      "  --version                      print the version\n"
 	      "\n"
@@ -201,12 +205,72 @@ static int add_user(struct app *a, const char *username, const char *email,
 	return rc ? 1 : 0;
 }
 
+/* The built-in roles and scopes, each created when missing. */
+static int seed_roles(struct app *a)
+{
+	static const char *const rows[][4] = {
+		{"roles", "name", "root",
+		 "{\"name\":\"root\",\"title\":\"{{t(\\\"Root\\\")}}\","
+		 "\"hidden\":true,\"snippets\":[\"pm\",\"pm.*\",\"ui.*\"]}"},
+		{"roles", "name", "admin",
+		 "{\"name\":\"admin\",\"title\":\"{{t(\\\"Admin\\\")}}\","
+		 "\"strategy\":{\"actions\":[\"create\",\"view\","
+		 "\"update\",\"destroy\"]},\"allowConfigure\":true,"
+		 "\"allowNewMenu\":true,"
+		 "\"snippets\":[\"pm\",\"pm.*\",\"ui.*\"]}"},
+		{"roles", "name", "member",
+		 "{\"name\":\"member\",\"title\":\"{{t(\\\"Member\\\")}}\","
+		 "\"strategy\":{\"actions\":[\"view:own\"]},"
+		 "\"default\":true,\"allowNewMenu\":true,"
+		 "\"snippets\":[\"!pm\",\"!pm.*\",\"!ui.*\"]}"},
+		{"dataSourcesRolesResourcesScopes", "key", "all",
+		 "{\"key\":\"all\",\"name\":\"{{t(\\\"All records\\\")}}\","
+		 "\"scope\":{}}"},
+		{"dataSourcesRolesResourcesScopes", "key", "own",
+		 "{\"key\":\"own\",\"name\":\"{{t(\\\"Own records\\\")}}\","
+		 "\"scope\":{\"createdById\":"
+		 "\"{{ ctx.state.currentUser.id }}\"}}"},
+	};
+	int rc = 0;
+	for (size_t i = 0; !rc && i < sizeof(rows) / sizeof(rows[0]); i++)
+		rc = ensure(a, rows[i][0], rows[i][1], rows[i][2], rows[i][3]);
+	return rc;
+}
+
+/* The root user is missing only when nobody holds the root role: an init
+ * without the first one's --root-username must not add a second root
+ * user, with the default password at that. */
+static int seed_root(struct app *a, struct opts *o)
+{
+	const char *username = o->username ? o->username : "nocobase";
+	const char *email = o->email ? o->email : "admin@nocobase.com";
+	const char *roles[] = {"root", "admin", "member"};
+	const char *pw = o->password;
+	json_object *root = find(a, "rolesUsers", "roleName", "root");
+
+	if (!root)
+		root = find(a, "users", "username", username);
+	if (!root)
+		root = find(a, "users", "email", email);
+	if (root) {
+		json_object_put(root);
+		return 0;
+	}
+	if (!pw) {
+		pw = "admin123";
+		fprintf(stderr,
+			"\n*** WARNING: the root user %s has the default "
+			"password \"admin123\".\n*** Change it, or run "
+			"init with --root-password.\n\n",
+			email);
+	}
+	return add_user(a, username, email, pw, roles, 3, "Super Admin");
+}
+
 static int cmd_init(struct opts *o)
 {
 	struct app a;
 	char *secret = NULL;
-	const char *username = o->username ? o->username : "nocobase";
-	const char *email = o->email ? o->email : "admin@nocobase.com";
 	int rc;
 
 	if (open_app(&a, o->db, true))
@@ -219,57 +283,10 @@ static int cmd_init(struct opts *o)
 		rc = store_meta_set(a.st, "app_secret", s);
 	}
 	free(secret);
-	rc = rc ? rc
-		: ensure(&a, "roles", "name", "root",
-			 "{\"name\":\"root\",\"title\":\"{{t(\\\"Root\\\")}}\","
-			 "\"hidden\":true,\"snippets\":[\"pm\",\"pm.*\",\"ui.*\"]}");
-	rc = rc ? rc
-		: ensure(&a, "roles", "name", "admin",
-			 "{\"name\":\"admin\",\"title\":\"{{t(\\\"Admin\\\")}}\","
-			 "\"strategy\":{\"actions\":[\"create\",\"view\","
-			 "\"update\",\"destroy\"]},\"allowConfigure\":true,"
-			 "\"allowNewMenu\":true,"
-			 "\"snippets\":[\"pm\",\"pm.*\",\"ui.*\"]}");
-	rc = rc ? rc
-		: ensure(&a, "roles", "name", "member",
-			 "{\"name\":\"member\",\"title\":\"{{t(\\\"Member\\\")}}\","
-			 "\"strategy\":{\"actions\":[\"view:own\"]},"
-			 "\"default\":true,\"allowNewMenu\":true,"
-			 "\"snippets\":[\"!pm\",\"!pm.*\",\"!ui.*\"]}");
-	rc = rc ? rc
-		: ensure(&a, "dataSourcesRolesResourcesScopes", "key", "all",
-			 "{\"key\":\"all\",\"name\":\"{{t(\\\"All records\\\")}}\","
-			 "\"scope\":{}}");
-	rc = rc ? rc
-		: ensure(&a, "dataSourcesRolesResourcesScopes", "key", "own",
-			 "{\"key\":\"own\",\"name\":\"{{t(\\\"Own records\\\")}}\","
-			 "\"scope\":{\"createdById\":"
-			 "\"{{ ctx.state.currentUser.id }}\"}}");
-	if (rc)
-		goto out;
-	/* The root user is missing only when nobody holds the root role: an
-	 * init without the first one's --root-username must not add a second
-	 * root user, with the default password at that. */
-	json_object *root = find(&a, "rolesUsers", "roleName", "root");
-	if (!root)
-		root = find(&a, "users", "username", username);
-	if (!root)
-		root = find(&a, "users", "email", email);
-	if (!root) {
-		const char *roles[] = {"root", "admin", "member"};
-		const char *pw = o->password;
-		if (!pw) {
-			pw = "admin123";
-			fprintf(stderr,
-				"\n*** WARNING: the root user %s has the default "
-				"password \"admin123\".\n*** Change it, or run "
-				"init with --root-password.\n\n",
-				email);
-		}
-		rc = add_user(&a, username, email, pw, roles, 3, "Super Admin");
-	} else {
-		json_object_put(root);
-	}
+	if (!rc)
+		rc = seed_roles(&a);
+	if (!rc)
+		rc = seed_root(&a, o);
 	if (!rc)
 		rc = store_commit(a.st);
 out:
@@ -309,14 +326,58 @@ static int cmd_user_add(struct opts *o)
 	return rc ? 1 : 0;
 }
 
+/* The role a token gets: --role when the user holds it, else the
+ * user's default role; NULL when neither. */
+static const char *token_role(json_object *roles, const char *want)
+{
+	const char *role = want;
+	bool held = false;
+	for (size_t i = 0; i < json_object_array_length(roles); i++) {
+		const char *n =
+			json_object_get_string(json_object_array_get_idx(roles, i));
+		if (!role)
+			role = n;
+		held |= !strcmp(n, role);
+	}
+	return held ? role : NULL;
+}
+
+/* Record an API key as apiKeys:create does (its token hidden). */
+static int store_key(struct app *a, int64_t uid, const char *role,
+		     const char *exp, const char *tok, struct rctx *x)
+{
+	json_object *v = json_object_new_object(), *rec = NULL;
+	int rc;
+	json_object_object_add(v, "name", json_object_new_string("cli"));
+	json_object_object_add(v, "roleName", json_object_new_string(role));
+	json_object_object_add(v, "expiresIn", json_object_new_string(exp));
+	json_object_object_add(v, "token", json_object_new_string(tok));
+	rc = store_begin(a->st, true);
+	if (!rc)
+		rc = rec_create(x, schema_coll(a->schema, "apiKeys"), v, NULL, &rec);
+	if (!rc)
+		rc = store_commit(a->st);
+	else
+		store_rollback(a->st);
+	json_object_put(v);
+	json_object_put(rec);
+	return rc;
+}
+
 static int cmd_token(struct opts *o)
 {
 	struct app a;
 	json_object *user = NULL, *roles = NULL;
+	const char *exp = o->expires ? o->expires : "never", *role;
+	int64_t uid, ms = auth_parse_duration(exp);
 	int rc = 1;
 
 	if (!o->user) {
 		fputs("flowcgi: token needs --user USERNAME|EMAIL\n", stderr);
+		return 2;
+	}
+	if (ms <= 0) {
+		fprintf(stderr, "flowcgi: --expires takes 30d, 12h, never, ...\n");
 		return 2;
 	}
 	if (open_app(&a, o->db, false))
@@ -328,49 +389,20 @@ static int cmd_token(struct opts *o)
 		fprintf(stderr, "flowcgi: no user %s\n", o->user);
 		goto out;
 	}
-	int64_t uid = json_object_get_int64(jsonx_get(user, "id"));
+	uid = json_object_get_int64(jsonx_get(user, "id"));
 	roles = auth_user_roles(&a, uid);
-	const char *role = o->nroles ? o->roles[0] : NULL;
-	bool held = false;
-	for (size_t i = 0; i < json_object_array_length(roles); i++) {
-		const char *n = json_object_get_string(
-			json_object_array_get_idx(roles, i));
-		if (!role)
-			role = n;
-		held |= !strcmp(n, role);
-	}
-	if (!role || !held) {
+	if (!(role = token_role(roles, o->nroles ? o->roles[0] : NULL))) {
 		fprintf(stderr, "flowcgi: user %s does not hold role %s\n",
-			o->user, role ? role : "(none)");
-		goto out;
-	}
-	const char *exp = o->expires ? o->expires : "never";
-	int64_t ms = auth_parse_duration(exp);
-	if (ms <= 0) {
-		fprintf(stderr, "flowcgi: --expires takes 30d, 12h, never, ...\n");
+			o->user, o->nroles ? o->roles[0] : "(none)");
 		goto out;
 	}
 	char *tok = auth_issue_api_key(&a, uid, role, ms);
 	struct rctx x = {.app = &a, .user_id = uid};
-	json_object *v = json_object_new_object(), *rec = NULL;
-	json_object_object_add(v, "name", json_object_new_string("cli"));
-	json_object_object_add(v, "roleName", json_object_new_string(role));
-	json_object_object_add(v, "expiresIn", json_object_new_string(exp));
-	json_object_object_add(v, "token", json_object_new_string(tok));
-	rc = store_begin(a.st, true);
-	if (!rc)
-		rc = rec_create(&x, schema_coll(a.schema, "apiKeys"), v, NULL, &rec);
-	if (!rc)
-		rc = store_commit(a.st);
-	else
-		store_rollback(a.st);
-	if (!rc)
+	if (!(rc = store_key(&a, uid, role, exp, tok, &x)))
 		printf("%s\n", tok);
 	else
 		fprintf(stderr, "flowcgi: %s\n", x.reason);
 	free(tok);
-	json_object_put(v);
-	json_object_put(rec);
 out:
 	json_object_put(user);
 	json_object_put(roles);
@@ -384,12 +416,36 @@ static int cmd_run_queue(struct opts *o)
 	int n = 0, rc;
 	if (open_app(&a, o->db, false))
 		return 1;
-	wf_engine_recover(&a);
-	rc = wf_engine_run_queue(&a, &n);
+	wf_queue_recover(&a);
+	rc = wf_queue_run(&a, &n);
 	printf("%d queued execution(s) run\n", n);
 	app_close(&a);
 	return rc ? 1 : 0;
 }
+
+/* routes: the route table, one route a line, tab-separated. */
+static int cmd_routes(struct opts *o)
+{
+	size_t n;
+	const struct api_route *rt = api_routes(&n);
+	struct buf line = {0};
+	for (size_t i = 0; i < n; i++) {
+		buf_reset(&line);
+		api_route_line(&rt[i], &line);
+		printf("%s\n", buf_str(&line));
+	}
+	buf_free(&line);
+	return 0;
+}
+
+static const struct command {
+	const char *name;
+	int (*fn)(struct opts *o);
+} commands[] = {
+	{"init", cmd_init},         {"user add", cmd_user_add},
+	{"token", cmd_token},       {"run-queue", cmd_run_queue},
+	{"routes", cmd_routes},
+};
 
 int cli_run(int argc, char **argv)
 {
@@ -417,14 +473,9 @@ int cli_run(int argc, char **argv)
 	}
 	if (parse_opts(argc, argv, from, &o))
 		return 2;
-	if (!strcmp(cmd, "init"))
-		return cmd_init(&o);
-	if (!strcmp(cmd, "user add"))
-		return cmd_user_add(&o);
-	if (!strcmp(cmd, "token"))
-		return cmd_token(&o);
-	if (!strcmp(cmd, "run-queue"))
-		return cmd_run_queue(&o);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(cmd, commands[i].name))
+			return commands[i].fn(&o);
 	fprintf(stderr, "flowcgi: unknown command %s\n\n", cmd);
 	usage(stderr);
 	return 2;

@@ -1,6 +1,9 @@
 /* err: the error table (contract §7, §9; reference §2.5, §3.6, §8). */
 #include "err.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 #define EXPIRED "Your session has expired. Please sign in again."
 
 static const struct err_info table[APP_E__COUNT] = {
@@ -80,4 +83,16 @@ const char *err_status_text(int status)
 	case 503: return "Service Unavailable";
 	default: return "Unknown";
 	}
+}
+
+int err_why_set(struct err_why *w, int code, const char *message,
+		const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(w->reason, sizeof(w->reason), fmt, ap);
+	va_end(ap);
+	w->code = code;
+	w->message = message;
+	return code;
 }

@@ -55,6 +55,19 @@ struct err_info {
 };
 
 const struct err_info *err_info(int err);
+
+/* An error as the parts below the API report it (security, engine): the
+ * code, NocoBase's message when it is not the table's, and a sentence
+ * that says why.  Only the pipeline turns it into an HTTP answer. */
+struct err_why {
+	int code;
+	const char *message;  /* static text, or NULL: the table's */
+	char reason[512];
+};
+
+/* Set w and return code. */
+int err_why_set(struct err_why *w, int code, const char *message,
+		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* "404 Not Found" style reason phrase for a status. */
 const char *err_status_text(int status);
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "err.h"
 #include "jsonx.h"
 #include "qs.h"
@@ -31,10 +32,7 @@ void req_end(struct req *r)
 	json_object_put(r->meta);
 	json_object_put(r->messages);
 	json_object_put(r->errors);
-	json_object_put(r->who.user);
-	json_object_put(r->who.roles);
-	json_object_put(r->who.claims);
-	free(r->new_token);
+	auth_principal_free(&r->who);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -162,21 +160,6 @@ int req_parse(struct req *r, long long max_body)
 	return parse_body(r);
 }
 
-static const char *rest_action(const char *method, int nseg)
-{
-	/* nseg: 1 /posts, 2 /posts/1, 3 /posts/1/comments, 4 .../2 */
-	bool coll = nseg == 1 || nseg == 3;
-	if (!strcmp(method, "GET"))
-		return coll ? "list" : "get";
-	if (!strcmp(method, "POST"))
-		return nseg == 2 ? NULL : "create";
-	if (!strcmp(method, "PUT") || !strcmp(method, "PATCH"))
-		return coll ? NULL : "update";
-	if (!strcmp(method, "DELETE"))
-		return "destroy";
-	return NULL;
-}
-
 int req_route(struct req *r)
 {
 	char *path, *segs[5];
@@ -218,12 +201,7 @@ int req_route(struct req *r)
 			return req_fail(r, APP_ENOT_FOUND,
 					"no action named in path %s", r->path);
 	} else {
-		r->rest = true;
-		r->action = rest_action(r->method, n);
-		if (!r->action)
-			return req_fail(r, APP_EMETHOD,
-					"%s has no action for this path",
-					r->method);
+		r->rest = true; /* the route table maps the method */
 	}
 	r->resource = name;
 	if (n >= 3) {
@@ -257,14 +235,25 @@ static json_object *error_list(struct req *r)
 	return list;
 }
 
+static int final_status(const struct req *r)
+{
+	return r->err ? err_info(r->err)->status : r->status;
+}
+
+static void exec_ids(const struct req *r, struct buf *out)
+{
+	for (int i = 0; i < r->nexec_ids; i++)
+		buf_printf(out, "%s%lld", i ? ", " : "",
+			   (long long)r->exec_ids[i]);
+}
+
 void req_render(struct req *r, struct buf *out)
 {
 	json_object *body = json_object_new_object();
-	int status = r->status;
+	int status = final_status(r);
 	const char *text;
 
 	if (r->err) {
-		status = err_info(r->err)->status;
 		json_object_object_add(body, "errors",
 				       r->errors ? jsonx_ref(r->errors)
 						 : error_list(r));
@@ -284,13 +273,103 @@ void req_render(struct req *r, struct buf *out)
 		   "Content-Length: %zu\r\n"
 		   "Cache-Control: no-store\r\n",
 		   status, err_status_text(status), strlen(text));
-	if (r->new_token)
+	if (r->request_id)
+		buf_printf(out, "X-Request-Id: %s\r\n", r->request_id);
+	if (r->nexec_ids) {
+		buf_puts(out, "X-Execution-Id: ");
+		exec_ids(r, out);
+		buf_puts(out, "\r\n");
+	}
+	if (r->who.renewed)
 		buf_printf(out,
 			   "X-New-Token: %s\r\n"
 			   "Access-Control-Expose-Headers: x-new-token\r\n",
-			   r->new_token);
+			   r->who.renewed);
 	buf_puts(out, "\r\n");
 	if (strcmp(r->method ? r->method : "", "HEAD"))
 		buf_puts(out, text);
 	json_object_put(body);
+}
+
+void req_set_request_id(struct req *r, const char *given)
+{
+	size_t n = given ? strlen(given) : 0;
+	bool sane = n > 0 && n <= 128;
+	for (size_t i = 0; sane && i < n; i++)
+		sane = given[i] > 0x20 && given[i] < 0x7f;
+	if (sane) {
+		r->request_id = arena_strdup(r->arena, given);
+		return;
+	}
+	unsigned char raw[12];
+	char *hex = arena_alloc(r->arena, 2 * sizeof(raw) + 1);
+	util_random(raw, sizeof(raw));
+	util_hex(raw, sizeof(raw), hex);
+	r->request_id = hex;
+}
+
+/* The request's URI (or path and query) with the value of a token=
+ * parameter masked. */
+static void masked_uri(const struct req *r, struct buf *out)
+{
+	const char *u = r->uri, *qs = r->query_string;
+	if (u && *u) {
+		const char *q = strchr(u, '?');
+		buf_append(out, u, q ? (size_t)(q - u) : strlen(u));
+		qs = q ? q + 1 : NULL;
+	} else {
+		buf_puts(out, r->path ? r->path : "");
+	}
+	if (!qs || !*qs)
+		return;
+	buf_putc(out, '?');
+	while (*qs) {
+		size_t n = strcspn(qs, "&");
+		if (!strncmp(qs, "token=", 6))
+			buf_puts(out, "token=***");
+		else
+			buf_append(out, qs, n);
+		qs += n;
+		if (*qs == '&')
+			buf_putc(out, *qs++);
+	}
+}
+
+void req_log_line(struct req *r, const char *route, struct buf *out)
+{
+	json_object *o = json_object_new_object();
+	struct buf tmp = {0};
+	char now[32];
+
+	util_iso_from_ms(util_now_ms(), now);
+	json_object_object_add(o, "time", json_object_new_string(now));
+	json_object_object_add(o, "requestId",
+			       json_object_new_string(r->request_id ? r->request_id : ""));
+	json_object_object_add(o, "remoteAddr",
+			       r->remote_addr ? json_object_new_string(r->remote_addr)
+					      : NULL);
+	json_object_object_add(o, "method",
+			       json_object_new_string(r->method ? r->method : ""));
+	masked_uri(r, &tmp);
+	json_object_object_add(o, "path", json_object_new_string(buf_str(&tmp)));
+	json_object_object_add(o, "route", route ? json_object_new_string(route) : NULL);
+	json_object_object_add(o, "status", json_object_new_int(final_status(r)));
+	json_object_object_add(o, "durationMs",
+			       jsonx_number((double)(util_mono_us() - r->started_us) /
+					    1000.0));
+	json_object_object_add(o, "userId", r->who.user_id
+						    ? json_object_new_int64(r->who.user_id)
+						    : NULL);
+	json_object_object_add(o, "role", r->who.role ? json_object_new_string(r->who.role)
+						     : NULL);
+	json_object *ids = json_object_new_array();
+	for (int i = 0; i < r->nexec_ids; i++)
+		json_object_array_add(ids, json_object_new_int64(r->exec_ids[i]));
+	json_object_object_add(o, "executionIds", ids);
+	json_object_object_add(o, "error",
+			       r->err ? json_object_new_string(err_info(r->err)->code)
+				      : NULL);
+	buf_puts(out, jsonx_str(o));
+	json_object_put(o);
+	buf_free(&tmp);
 }

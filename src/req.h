@@ -17,20 +17,11 @@
 #include <stdint.h>
 
 #include "arena.h"
+#include "auth.h"
 #include "buf.h"
 
 struct app;
-
-/* Who is calling, filled by auth. */
-struct principal {
-	int64_t user_id;        /* 0: anonymous */
-	json_object *user;      /* desensitised user row (owned) */
-	const char *role;       /* current role name, or NULL */
-	json_object *roles;     /* role names the request acts with (owned) */
-	bool root;
-	json_object *claims;    /* token claims (owned) */
-	const char *token;
-};
+struct api_route;
 
 struct req {
 	struct app *app;
@@ -48,6 +39,10 @@ struct req {
 	const char *x_timezone;
 	const char *accept;
 	const char *origin;
+	const char *uri;            /* REQUEST_URI, for the request log */
+	const char *remote_addr;
+	const char *request_id;     /* X-Request-Id, taken when sane or made */
+	int64_t started_us;         /* monotonic start, for the duration */
 	const char *body;
 	size_t body_len;
 	long long content_length;   /* -1: none given */
@@ -63,6 +58,7 @@ struct req {
 	const char *parent;         /* association form: /<parent>/<id>/... */
 	const char *parent_index;
 	bool rest;                  /* no colon: the method chose the action */
+	const struct api_route *route; /* the row of the route table */
 
 	struct principal who;
 
@@ -73,7 +69,8 @@ struct req {
 	json_object *meta;          /* root or NULL */
 	json_object *messages;      /* workflow response messages (root) */
 	json_object *errors;        /* a prepared error list (root) */
-	char *new_token;            /* x-new-token header */
+	int64_t exec_ids[64];       /* executions this request created */
+	int nexec_ids;
 
 	/* error detail */
 	int err;
@@ -102,10 +99,17 @@ const char *req_param_str(struct req *r, const char *name);
 
 /* Parse the query string and the body (413, 400 on failure). */
 int req_parse(struct req *r, long long max_body);
-/* Split the path into resource/action/index (404, 405). */
+/* Split the path into resource/action/index (404); in the REST form the
+ * action is left to the route table. */
 int req_route(struct req *r);
+/* Take X-Request-Id when it is sane (at most 128 printable characters),
+ * else make one (24 random hex digits). */
+void req_set_request_id(struct req *r, const char *given);
 
 /* Render the CGI response (Status line, headers, blank line, body). */
 void req_render(struct req *r, struct buf *out);
+/* The request log line (one JSON object, no newline) for r answered with
+ * status; route: the route's name or NULL. */
+void req_log_line(struct req *r, const char *route, struct buf *out);
 
 #endif

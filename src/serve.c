@@ -14,7 +14,7 @@
 #include "req.h"
 #include "store.h"
 #include "util.h"
-#include "wf_engine.h"
+#include "wf_queue.h"
 
 static const char *copy(struct req *r, const struct serve_io *io,
 			const char *name)
@@ -63,6 +63,20 @@ static bool read_body(struct req *r, const struct serve_io *io)
 	return (long long)got == want;
 }
 
+/* The request log: one line per request, with the route it took. */
+static void log_line(struct req *r)
+{
+	struct buf route = {0}, line = {0};
+	if (r->route) {
+		api_route_resource(r->route, &route);
+		buf_printf(&route, ":%s", r->route->action);
+	}
+	req_log_line(r, r->route ? buf_str(&route) : NULL, &line);
+	log_request(line.data, line.len);
+	buf_free(&route);
+	buf_free(&line);
+}
+
 bool serve_request(struct app *a, struct arena *arena,
 		   const struct serve_io *io, struct buf *out)
 {
@@ -72,6 +86,7 @@ bool serve_request(struct app *a, struct arena *arena,
 	bool drained = false;
 
 	req_begin(&r, a, arena);
+	r.started_us = util_mono_us();
 	r.method = copy(&r, io, "REQUEST_METHOD");
 	if (!r.method)
 		r.method = "GET";
@@ -85,6 +100,9 @@ bool serve_request(struct app *a, struct arena *arena,
 	r.x_timezone = copy(&r, io, "HTTP_X_TIMEZONE");
 	r.accept = copy(&r, io, "HTTP_ACCEPT");
 	r.origin = copy(&r, io, "HTTP_ORIGIN");
+	r.uri = copy(&r, io, "REQUEST_URI");
+	r.remote_addr = copy(&r, io, "REMOTE_ADDR");
+	req_set_request_id(&r, io->param(io->ctx, "HTTP_X_REQUEST_ID"));
 	cl = io->param(io->ctx, "CONTENT_LENGTH");
 	if (cl && *cl) {
 		if (util_parse_int64(cl, &n) || n < 0) {
@@ -97,6 +115,7 @@ bool serve_request(struct app *a, struct arena *arena,
 	api_handle(&r);
 render:
 	req_render(&r, out);
+	log_line(&r);
 	req_end(&r);
 	return drained;
 }
@@ -135,10 +154,10 @@ int serve_fcgi(struct app *a)
 	}
 	/* Work a dead process left behind: orphans become ABORTED, queued
 	 * executions run now, before the first request. */
-	wf_engine_recover(a);
+	wf_queue_recover(a);
 	if (a->st && !app_refresh(a)) {
 		int n;
-		wf_engine_run_queue(a, &n);
+		wf_queue_run(a, &n);
 	}
 	while (FCGX_Accept_r(&req) >= 0) {
 		struct serve_io io = {fcgx_param, fcgx_read, &req};
@@ -160,7 +179,7 @@ int serve_fcgi(struct app *a)
 		arena_reset(arena);
 		/* The response is out: now the queued asynchronous work, then
 		 * the WAL checkpoint, both outside any writers' lock. */
-		wf_engine_after_response(a);
+		wf_queue_after_response(a);
 		store_maintain(a->st);
 		if (out.cap > (1 << 20))
 			buf_free(&out);
@@ -203,7 +222,7 @@ int serve_cgi(struct app *a)
 	/* A CGI process is a new process: besides this request's queued
 	 * work it runs what an earlier one left behind. */
 	a->queued = true;
-	wf_engine_after_response(a);
+	wf_queue_after_response(a);
 	store_maintain(a->st);
 	return 0;
 }

@@ -17,6 +17,8 @@ int util_parse_int64n(const char *s, size_t n, int64_t *out);
 int64_t util_now_ms(void);
 /* Monotonic milliseconds, for timeouts. */
 int64_t util_mono_ms(void);
+/* Monotonic microseconds, for durations. */
+int64_t util_mono_us(void);
 /* "2026-11-26T17:13:48.006Z" into out (at least 25 bytes). */
 void util_iso_from_ms(int64_t ms, char *out);
 /* Parse an ISO-8601 date or date-time (with Z or ±hh:mm, optional

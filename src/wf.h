@@ -48,7 +48,7 @@ struct wf_node_type {
 	 * e->jobs[job].status itself: NocoBase saves a branching node's job
 	 * before its branch runs, so a condition stays RESOLVED while its
 	 * failed branch stops the execution.  Branching nodes run their
-	 * branches through wf_run_branch(e, first, job). */
+	 * branches through wf_exec_branch(e, first, job). */
 	void (*run)(struct wf_exec *e, const struct wf_node *n, int job,
 		    int *status, json_object **result);
 };
@@ -143,32 +143,32 @@ void wf_exec_run(struct wf_exec *e);
  * new execution id. */
 int wf_exec_save(struct wf_exec *e, int64_t *id);
 /* Store a queued (status NULL) execution for an asynchronous run. */
-int wf_exec_enqueue(struct app *a, const struct wf_flow *f,
+int wf_queue_add(struct app *a, const struct wf_flow *f,
 		    json_object *context, int64_t *id);
 
 /* For instructions: run the chain from n, its first job's upstream being
  * job index upstream (-1: none); returns the chain's final status
  * (RESOLVED when it ran to its end). */
-int wf_run_branch(struct wf_exec *e, const struct wf_node *n, int upstream);
+int wf_exec_branch(struct wf_exec *e, const struct wf_node *n, int upstream);
 /* The result of job index i (borrowed; NULL for -1). */
-json_object *wf_job_result(struct wf_exec *e, int i);
+json_object *wf_exec_job_result(struct wf_exec *e, int i);
 /* Record a finished job for n (a variable node rewriting a target's
  * value); returns its index. */
-int wf_job_record(struct wf_exec *e, const struct wf_node *n, int status,
+int wf_exec_job_record(struct wf_exec *e, const struct wf_node *n, int status,
 		  json_object *result, int upstream);
 /* Set the log text of job index i (copied). */
-void wf_job_log(struct wf_exec *e, int i, const char *text);
+void wf_exec_job_log(struct wf_exec *e, int i, const char *text);
 /* Resolve a template path against the execution's scope (new ref). */
-json_object *wf_resolve(void *exec, const char *path);
+json_object *wf_exec_resolve(void *exec, const char *path);
 /* Render a config value with the execution's variables (new ref). */
-json_object *wf_render(struct wf_exec *e, json_object *tmpl);
+json_object *wf_exec_render(struct wf_exec *e, json_object *tmpl);
 /* Stop with a limit error when the step count or the time ran out. */
-bool wf_over_limit(struct wf_exec *e);
+bool wf_exec_over_limit(struct wf_exec *e);
 /* Push/pop a loop scope for node n ($scopes.<key> / $scopes.<id>). */
-void wf_scope_set(struct wf_exec *e, const struct wf_node *n,
+void wf_exec_scope_set(struct wf_exec *e, const struct wf_node *n,
 		  json_object *scope);
-void wf_scope_clear(struct wf_exec *e, const struct wf_node *n);
+void wf_exec_scope_clear(struct wf_exec *e, const struct wf_node *n);
 /* Overwrite the result $jobsMapByNodeKey.<key> shows. */
-void wf_jobs_map_set(struct wf_exec *e, const char *key, json_object *v);
+void wf_exec_jobs_map_set(struct wf_exec *e, const char *key, json_object *v);
 
 #endif

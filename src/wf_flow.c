@@ -1,6 +1,8 @@
 /*
  * wf_flow: workflow versions loaded from the store and linked into a graph
  * once, then kept in the process cache while the workflow counter stands.
+ * The cache hangs on struct app with its destructor, so the process state
+ * frees it without knowing the engine.
  */
 #include "wf.h"
 
@@ -11,11 +13,13 @@
 #include "jsonx.h"
 #include "log.h"
 #include "store.h"
-#include "wf_cache.h"
+#include "wf_node.h"
 
+/* The enabled workflows as of workflow counter `version`. */
 struct wf_cache {
 	struct wf_flow **flows;
 	int n;
+	int64_t version;
 };
 
 static char *dup_str(json_object *o, const char *k)
@@ -49,8 +53,9 @@ void wf_flow_free(struct wf_flow *f)
 	free(f);
 }
 
-void wf_cache_free(struct wf_cache *c)
+static void cache_free(void *p)
 {
+	struct wf_cache *c = p;
 	if (!c)
 		return;
 	for (int i = 0; i < c->n; i++)
@@ -212,25 +217,35 @@ static int cache_load(struct app *a)
 		c->flows[i] = flow_from_row(json_object_array_get_idx(rows, (size_t)i));
 		if ((rc = load_nodes(a, c->flows[i]))) {
 			c->n = i + 1;
-			wf_cache_free(c);
+			cache_free(c);
 			json_object_put(rows);
 			return rc;
 		}
 	}
 	json_object_put(rows);
-	a->wf = c;
+	c->version = a->wf_version;
+	a->wf_cache = c;
+	a->wf_cache_free = cache_free;
 	return 0;
 }
 
+/* The cache follows the workflow counter app_refresh read for this
+ * request: another process's change reloads it at the next request. */
 const struct wf_flow *wf_flow_enabled(struct app *a, const char *key)
 {
-	if (!a->wf && cache_load(a)) {
+	struct wf_cache *c = a->wf_cache;
+	if (c && c->version != a->wf_version) {
+		cache_free(c);
+		a->wf_cache = c = NULL;
+	}
+	if (!c && cache_load(a)) {
 		log_error("loading workflows failed: %s", store_errmsg(a->st));
 		return NULL;
 	}
-	for (int i = 0; i < a->wf->n; i++)
-		if (!strcmp(a->wf->flows[i]->key, key))
-			return a->wf->flows[i];
+	c = a->wf_cache;
+	for (int i = 0; i < c->n; i++)
+		if (!strcmp(c->flows[i]->key, key))
+			return c->flows[i];
 	return NULL;
 }
 

@@ -77,6 +77,11 @@ LIGHTTPD_BIN = shutil.which('lighttpd', path=SAFE_PATH) or '/usr/sbin/lighttpd'
 # (where, excerpt) for every sanitizer report found; run.py --sanitized fails
 # the run when this is not empty.
 sanitizer_reports = []
+# Every route (as the request log names it, "<collection>:list") that a
+# request of this run reached, gathered from each site's request log when
+# the site closes; PARTIAL: run.py ran only some tests (-k).
+routes_seen = set()
+PARTIAL = False
 CURRENT_TEST = None          # set by run.py, recorded with reports
 
 _lock = threading.RLock()
@@ -433,7 +438,9 @@ class Site:
             os.chmod(self.prog, 0o755)
             self.data = _mkdir(os.path.join(self.base, 'data'), www=True)
             self.db = os.path.join(self.data, 'flowcgi.db')
-            self.env = {'FLOWCGI_DB': self.db}
+            self.logs = _mkdir(os.path.join(self.base, 'logs'), www=True)
+            self.request_log = os.path.join(self.logs, 'requests.log')
+            self.env = {'FLOWCGI_DB': self.db, 'FLOWCGI_LOG': self.request_log}
             self.env.update(env or {})
             self.cgi = CGIClient(self)
             if init:
@@ -467,11 +474,24 @@ class Site:
     def path(self, *parts):
         return os.path.join(self.base, *parts)
 
+    def request_log_lines(self):
+        """The request log so far, one dict per line (every process's)."""
+        out = []
+        for line in _read(self.request_log).splitlines():
+            try:
+                out.append(_json.loads(line))
+            except ValueError:
+                raise HarnessError('request log line is not JSON: %r' % line)
+        return out
+
     def close(self):
         """Stop this site's servers and remove its directory (unless KEEP)."""
         for s in list(self.servers):
             s.stop()
         if not self.closed:
+            for line in self.request_log_lines():
+                if line.get('route'):
+                    routes_seen.add(line['route'])
             self.closed = True
             with _lock:
                 if self in _live_sites:

@@ -118,6 +118,7 @@ def main():
     harness.PROG = prog
     harness.SANITIZED = args.sanitized
     harness.KEEP = args.keep
+    harness.PARTIAL = bool(args.k)
 
     loader = unittest.TestLoader()
     if args.k:

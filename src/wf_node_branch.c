@@ -1,11 +1,11 @@
 /*
- * wf_nodes_flow: the branching instructions multi-conditions, loop and
+ * wf_node_branch: the branching instructions multi-conditions, loop and
  * parallel (reference §5.5, §6), as plugin-workflow's
  * MultiConditionsInstruction, plugin-workflow-loop and
  * plugin-workflow-parallel behave in a synchronous execution.
  *
  * NocoBase runs a branch and gets its end back through resume(); here a
- * branch is a nested wf_run_branch() whose return value is the status the
+ * branch is a nested wf_exec_branch() whose return value is the status the
  * branch ended with (what resume() receives).  Statuses, results and meta
  * of the jobs are NocoBase's, including its quirks (a loop's item skips
  * null array elements; exit "2" as a string breaks instead of continuing).
@@ -16,7 +16,7 @@
  * allSettled) would swallow is not swallowed when a limit is reached: the
  * execution must end ERROR naming the limit.
  */
-#include "wf_nodes_more.h"
+#include "wf_int.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -55,10 +55,10 @@ static int eval_cond(struct wf_exec *e, json_object *c, json_object **value,
 	if (engine && (!strcmp(engine, "math.js") ||
 		       !strcmp(engine, "formula.js") || !strcmp(engine, "string"))) {
 		const char *x = jsonx_get_str(c, "expression");
-		return wf_expr_eval(engine, x ? x : "", wf_resolve, e, value, err,
+		return wf_expr_eval(engine, x ? x : "", wf_exec_resolve, e, value, err,
 				    errlen);
 	}
-	json_object *calc = wf_render(e, jsonx_get(c, "calculation"));
+	json_object *calc = wf_exec_render(e, jsonx_get(c, "calculation"));
 	bool b = true;
 	int rc = wf_expr_logic(calc, &b, err, errlen);
 	json_object_put(calc);
@@ -76,7 +76,7 @@ static const struct wf_node *branch_at(const struct wf_node *n, int index)
 
 /* ---- multi-conditions ---- */
 
-int wf_mc_validate(struct app *a, json_object *c, char *err, size_t n)
+int wf_node_mc_validate(struct app *a, json_object *c, char *err, size_t n)
 {
 	static const char *const strs[] = {"uid", "title", "engine",
 					   "expression"};
@@ -84,26 +84,26 @@ int wf_mc_validate(struct app *a, json_object *c, char *err, size_t n)
 	char label[80];
 
 	if (jsonx_has(c, "conditions")) {
-		if (wf_joi_array(list, "conditions", err, n))
+		if (wf_check_array(list, "conditions", err, n))
 			return -1;
 		for (size_t i = 0; i < json_object_array_length(list); i++) {
 			json_object *it = json_object_array_get_idx(list, i);
 			snprintf(label, sizeof(label), "conditions[%zu]", i);
-			if (wf_joi_object(it, label, err, n))
+			if (wf_check_object(it, label, err, n))
 				return -1;
 			for (size_t k = 0; k < sizeof(strs) / sizeof(*strs); k++) {
 				if (!jsonx_has(it, strs[k]))
 					continue;
 				snprintf(label, sizeof(label), "conditions[%zu].%s",
 					 i, strs[k]);
-				if (wf_joi_string(jsonx_get(it, strs[k]), label, err,
+				if (wf_check_string(jsonx_get(it, strs[k]), label, err,
 						  n))
 					return -1;
 			}
 		}
 	}
 	if (jsonx_has(c, "continueOnNoMatch") &&
-	    wf_joi_boolean(jsonx_get(c, "continueOnNoMatch"),
+	    wf_check_boolean(jsonx_get(c, "continueOnNoMatch"),
 			   "continueOnNoMatch", err, n))
 		return -1;
 	return 0;
@@ -119,11 +119,11 @@ static int mc_branch(struct wf_exec *e, const struct wf_node *n, int job,
 	if (!b)
 		return st;
 	e->jobs[job].status = st;
-	int bst = wf_run_branch(e, b, job);
+	int bst = wf_exec_branch(e, b, job);
 	return bst == WF_RESOLVED ? st : bst;
 }
 
-void wf_mc_run(struct wf_exec *e, const struct wf_node *n, int job,
+void wf_node_mc_run(struct wf_exec *e, const struct wf_node *n, int job,
 	       int *status, json_object **result)
 {
 	json_object *conds = jsonx_get(n->config, "conditions");
@@ -155,12 +155,12 @@ void wf_mc_run(struct wf_exec *e, const struct wf_node *n, int job,
 		}
 		if (json_object_is_type(v, json_type_boolean) &&
 		    json_object_get_boolean(v)) {
-			wf_jobs_map_set(e, n->key, jsonx_ref(v));
+			wf_exec_jobs_map_set(e, n->key, jsonx_ref(v));
 			*status = mc_branch(e, n, job, (int)i + 1, WF_RESOLVED);
 			return;
 		}
 	}
-	wf_jobs_map_set(e, n->key, jsonx_ref(*result));
+	wf_exec_jobs_map_set(e, n->key, jsonx_ref(*result));
 	*status = mc_branch(e, n, job, 0, cnm ? WF_RESOLVED : WF_FAILED);
 	if (*status == WF_FAILED && !cnm)
 		note_error(e, n, "no condition matched");
@@ -168,7 +168,7 @@ void wf_mc_run(struct wf_exec *e, const struct wf_node *n, int job,
 
 /* ---- loop ---- */
 
-int wf_loop_validate(struct app *a, json_object *c, char *err, size_t n)
+int wf_node_loop_validate(struct app *a, json_object *c, char *err, size_t n)
 {
 	json_object *t = jsonx_get(c, "target"), *cond = jsonx_get(c, "condition");
 	json_object *x = jsonx_get(c, "exit");
@@ -177,10 +177,10 @@ int wf_loop_validate(struct app *a, json_object *c, char *err, size_t n)
 	if (jsonx_has(c, "target")) {
 		if (json_object_is_type(t, json_type_int) ||
 		    json_object_is_type(t, json_type_double)) {
-			if (wf_joi_number(t, "target", &d, err, n))
+			if (wf_check_number(t, "target", &d, err, n))
 				return -1;
 		} else if (json_object_is_type(t, json_type_string)) {
-			if (wf_joi_string(t, "target", err, n))
+			if (wf_check_string(t, "target", err, n))
 				return -1;
 		} else if (!json_object_is_type(t, json_type_array)) {
 			snprintf(err, n, "\"target\" must be one of [number, "
@@ -196,13 +196,13 @@ int wf_loop_validate(struct app *a, json_object *c, char *err, size_t n)
 			json_object *cp = jsonx_get(cond, "checkpoint");
 			char sub[160];
 			if ((jsonx_has(cond, "checkpoint") &&
-			     (wf_joi_number(cp, "checkpoint", &d, sub, sizeof(sub)) ||
+			     (wf_check_number(cp, "checkpoint", &d, sub, sizeof(sub)) ||
 			      (d != 0 && d != 1))) ||
 			    (jsonx_has(cond, "continueOnFalse") &&
-			     wf_joi_boolean(jsonx_get(cond, "continueOnFalse"),
+			     wf_check_boolean(jsonx_get(cond, "continueOnFalse"),
 					    "continueOnFalse", sub, sizeof(sub))) ||
 			    (jsonx_has(cond, "calculation") &&
-			     wf_joi_object(jsonx_get(cond, "calculation"),
+			     wf_check_object(jsonx_get(cond, "calculation"),
 					   "calculation", sub, sizeof(sub)))) {
 				snprintf(err, n, "\"condition\" does not match any "
 						 "of the allowed types");
@@ -221,7 +221,7 @@ int wf_loop_validate(struct app *a, json_object *c, char *err, size_t n)
 		}
 	}
 	if (jsonx_has(c, "exit") &&
-	    (wf_joi_number(x, "exit", &d, err, n) || (d != 0 && d != 1 && d != 2))) {
+	    (wf_check_number(x, "exit", &d, err, n) || (d != 0 && d != 1 && d != 2))) {
 		snprintf(err, n, "\"exit\" must be one of [0, 1, 2]");
 		return -1;
 	}
@@ -246,8 +246,8 @@ static int loop_target(struct loop *L, char *err, size_t errlen)
 {
 	json_object *t;
 
-	wf_scope_clear(L->e, L->n);
-	t = wf_render(L->e, jsonx_get(L->n->config, "target"));
+	wf_exec_scope_clear(L->e, L->n);
+	t = wf_exec_render(L->e, jsonx_get(L->n->config, "target"));
 	json_object_put(L->target);
 	L->target = t;
 	if (json_object_is_type(t, json_type_int) ||
@@ -319,8 +319,8 @@ static void loop_enter(struct loop *L)
 	json_object_object_add(s, "sequence",
 			       json_object_new_int64(L->looped + 1));
 	json_object_object_add(s, "length", json_object_new_int64(L->length));
-	wf_scope_set(L->e, L->n, s);
-	wf_jobs_map_set(L->e, L->n->key, loop_result(L, NULL));
+	wf_exec_scope_set(L->e, L->n, s);
+	wf_exec_jobs_map_set(L->e, L->n->key, loop_result(L, NULL));
 }
 
 /* Before each item: the execution's limits, then FLOWCGI_LOOP_LIMIT
@@ -330,7 +330,7 @@ static bool loop_limited(struct loop *L, int *status, json_object **result)
 	long long max = L->e->app->cfg.loop_limit;
 	json_object *r;
 
-	if (wf_over_limit(L->e)) {
+	if (wf_exec_over_limit(L->e)) {
 		r = loop_result(L, NULL);
 	} else if (L->looped >= max) {
 		r = loop_result(L, "exceeded");
@@ -366,7 +366,7 @@ static int loop_skip(struct loop *L, json_object *cond, bool first,
 		loop_enter(L);
 		if (eval_cond(L->e, cond, &v, err, sizeof(err))) {
 			*status = WF_ERROR;
-			*result = wf_error_result(err);
+			*result = wf_exec_error_result(err);
 			return WF_ERROR;
 		}
 		bool ok = jsonx_truthy(v);
@@ -415,7 +415,7 @@ static int loop_step(struct loop *L, const struct wf_node *branch, int job,
 	if (loop_limited(L, status, result))
 		return WF_ERROR;
 	loop_enter(L);
-	bst = wf_run_branch(e, branch, job);
+	bst = wf_exec_branch(e, branch, job);
 	if (e->ended || bst == WF_PENDING) {
 		/* The loop's job stays PENDING, as NocoBase leaves it. */
 		*status = WF_PENDING;
@@ -425,10 +425,10 @@ static int loop_step(struct loop *L, const struct wf_node *branch, int job,
 	L->looped++;
 	if (loop_target(L, err, sizeof(err))) {
 		*status = WF_ERROR;
-		*result = wf_error_result(err);
+		*result = wf_exec_error_result(err);
 		return WF_ERROR;
 	}
-	if (bst != WF_RESOLVED && wf_over_limit(e)) {
+	if (bst != WF_RESOLVED && wf_exec_over_limit(e)) {
 		*status = WF_ERROR;
 		*result = loop_result(L, NULL);
 		json_object_object_add(*result, "message",
@@ -449,7 +449,7 @@ static int loop_step(struct loop *L, const struct wf_node *branch, int job,
 	return *status;
 }
 
-void wf_loop_run(struct wf_exec *e, const struct wf_node *n, int job,
+void wf_node_loop_run(struct wf_exec *e, const struct wf_node *n, int job,
 		 int *status, json_object **result)
 {
 	struct loop L = {.e = e, .n = n};
@@ -464,7 +464,7 @@ void wf_loop_run(struct wf_exec *e, const struct wf_node *n, int job,
 		cond = NULL;
 	if (loop_target(&L, err, sizeof(err))) {
 		*status = WF_ERROR;
-		*result = wf_error_result(err);
+		*result = wf_exec_error_result(err);
 		goto out;
 	}
 	if (!branch || !L.length) {
@@ -480,7 +480,7 @@ void wf_loop_run(struct wf_exec *e, const struct wf_node *n, int job,
 	if (*status == WF_RESOLVED)
 		forget_error(e);
 out:
-	wf_scope_clear(e, n);
+	wf_exec_scope_clear(e, n);
 	json_object_put(L.target);
 	json_object_put(L.scan);
 }
@@ -490,10 +490,10 @@ out:
 static const char *const parallel_modes[] = {"all", "any", "race",
 					     "allSettled", NULL};
 
-int wf_parallel_validate(struct app *a, json_object *c, char *err, size_t n)
+int wf_node_parallel_validate(struct app *a, json_object *c, char *err, size_t n)
 {
 	if (jsonx_has(c, "mode"))
-		return wf_joi_valid(jsonx_get(c, "mode"), "mode", parallel_modes,
+		return wf_check_oneof(jsonx_get(c, "mode"), "mode", parallel_modes,
 				    err, n);
 	return 0;
 }
@@ -532,7 +532,7 @@ static int parallel_status(int mode, json_object *res)
 	}
 }
 
-void wf_parallel_run(struct wf_exec *e, const struct wf_node *n, int job,
+void wf_node_parallel_run(struct wf_exec *e, const struct wf_node *n, int job,
 		     int *status, json_object **result)
 {
 	json_object *mv = jsonx_get(n->config, "mode");
@@ -554,7 +554,7 @@ void wf_parallel_run(struct wf_exec *e, const struct wf_node *n, int job,
 				 ? json_object_get_string(mv)
 				 : jsonx_str(mv));
 		*status = WF_ERROR;
-		*result = wf_error_result(m);
+		*result = wf_exec_error_result(m);
 		json_object_put(res);
 		return;
 	}
@@ -562,14 +562,14 @@ void wf_parallel_run(struct wf_exec *e, const struct wf_node *n, int job,
 	 * mode has decided; a branch left pending (none can be, in a
 	 * synchronous run) does not settle its slot. */
 	for (int i = 0; i < n->nbranches && st == WF_PENDING; i++) {
-		wf_jobs_map_set(e, n->key, jsonx_copy(res));
-		int bst = wf_run_branch(e, n->branches[i], job);
+		wf_exec_jobs_map_set(e, n->key, jsonx_copy(res));
+		int bst = wf_exec_branch(e, n->branches[i], job);
 		if (e->ended)
 			break;
 		if (bst == WF_PENDING)
 			continue;
 		json_object_array_put_idx(res, (size_t)i, json_object_new_int(bst));
-		if (bst < 0 && wf_over_limit(e)) {
+		if (bst < 0 && wf_exec_over_limit(e)) {
 			st = WF_ERROR;
 			break;
 		}

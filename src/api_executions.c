@@ -1,5 +1,5 @@
 /*
- * api_history: executions and their jobs.
+ * api_executions: executions and their jobs.
  *
  * The jobs of an execution are stored in its own row (executions.jobsData,
  * written in the statement that writes the execution), so a trigger does
@@ -9,7 +9,7 @@
  * execution's id and its place: execution id * 2^20 + index + 1, so every
  * job keeps one stable id, and its upstreamId points at its input job.
  */
-#include "api.h"
+#include "api_int.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +22,11 @@
 
 #define JOB_SHIFT 20
 #define JOB_MAX ((1 << JOB_SHIFT) - 1)
+
+/* A step is one job, and a variable node may record one more: every job
+ * of an execution run to the step limit keeps a place in its id. */
+_Static_assert(2 * (int64_t)APP_STEP_LIMIT_MAX < JOB_MAX,
+	       "FLOWCGI_STEP_LIMIT's cap must leave room in a job id");
 
 static const struct coll *executions(struct req *r)
 {
@@ -156,83 +161,90 @@ static int attach_jobs(struct req *r, json_object *data)
 	return rc;
 }
 
-int api_executions(struct req *r)
+/* An execution's row with its jobs when appends asks for them. */
+static int read_with_jobs(struct req *r, struct api_target *t,
+			  API_HANDLER((*read)))
 {
-	const char *a = r->action;
-	bool jobs;
-	int rc;
-
-	if (r->parent || (strcmp(a, "list") && strcmp(a, "get") &&
-			  strcmp(a, "destroy")))
-		return req_fail(r, APP_ENOT_FOUND,
-				"action \"%s\" does not exist on executions", a);
-	jobs = take_jobs_append(r);
-	rc = api_records(r, executions(r), NULL);
+	bool jobs = take_jobs_append(r);
+	int rc = read(r, t);
 	if (!rc && jobs && r->has_data)
 		rc = attach_jobs(r, r->data);
 	return rc;
 }
 
-/* jobs:get/<id> and jobs:list?filter={"executionId":<id>}. */
-int api_jobs(struct req *r)
+API_HANDLER(api_executions_list)
 {
-	const char *a = r->action;
-	json_object *tk = NULL, *filter = NULL, *ids = NULL, *stored = NULL;
-	int64_t id = 0, execution = 0;
-	int rc = 0;
+	return read_with_jobs(r, t, api_records_list);
+}
 
-	if (r->parent || (strcmp(a, "get") && strcmp(a, "list")))
-		return req_fail(r, APP_ENOT_FOUND,
-				"action \"%s\" does not exist on jobs", a);
-	if (!strcmp(a, "get")) {
-		tk = api_tk(r);
-		if (!tk || !jsonx_to_int64(tk, &id) || id <= 0) {
-			rc = req_fail_msg(r, APP_EID, "Invalid id",
-					  "a job id is a positive integer");
-			goto out;
-		}
-		execution = id >> JOB_SHIFT;
-	} else {
-		if ((rc = api_filter_param(r, &filter)))
-			goto out;
-		if (!jsonx_get_int(filter, "executionId", &execution)) {
-			rc = req_fail(r, APP_EPARAM,
-				      "jobs are listed by their execution: "
-				      "filter={\"executionId\":<id>}");
-			goto out;
-		}
-	}
-	ids = json_object_new_array();
+API_HANDLER(api_executions_get)
+{
+	return read_with_jobs(r, t, api_records_get);
+}
+
+/* The jobs of one execution as NocoBase's job objects (new ref). */
+static int execution_jobs(struct req *r, int64_t execution, json_object **all)
+{
+	json_object *ids = json_object_new_array(), *stored = NULL, *st = NULL;
+	int rc;
+
 	json_object_array_add(ids, json_object_new_int64(execution));
-	if ((rc = stored_jobs(r, ids, &stored)))
-		goto out;
-	json_object *st = NULL;
+	rc = stored_jobs(r, ids, &stored);
+	json_object_put(ids);
+	if (rc)
+		return rc;
 	json_object_object_foreach(stored, k, v) {
 		(void)k;
 		st = v;
 	}
-	json_object *all = jobs_of(st, execution);
-	if (!strcmp(a, "list")) {
-		int64_t n = (int64_t)json_object_array_length(all);
-		json_object *meta = json_object_new_object();
-		json_object_object_add(meta, "count", json_object_new_int64(n));
-		json_object_object_add(meta, "page", json_object_new_int(1));
-		json_object_object_add(meta, "pageSize", json_object_new_int64(n));
-		json_object_object_add(meta, "totalPage", json_object_new_int(1));
-		req_set_data(r, all);
-		r->meta = meta;
-	} else {
-		int64_t i = (id & JOB_MAX) - 1;
-		json_object *job = i >= 0 && (size_t)i < json_object_array_length(all)
-					   ? jsonx_ref(json_object_array_get_idx(all, (size_t)i))
-					   : NULL;
-		json_object_put(all);
-		req_set_data(r, job);
-	}
-out:
-	json_object_put(tk);
-	json_object_put(filter);
-	json_object_put(ids);
+	*all = jobs_of(st, execution);
 	json_object_put(stored);
-	return rc;
+	return 0;
+}
+
+/* jobs:get/<id>: the job's execution is its id's high bits. */
+API_HANDLER(api_jobs_get)
+{
+	json_object *tk = api_tk(r), *all = NULL, *job = NULL;
+	int64_t id = 0, i;
+	bool ok = tk && jsonx_to_int64(tk, &id) && id > 0;
+	int rc;
+
+	json_object_put(tk);
+	if (!ok)
+		return req_fail_msg(r, APP_EID, "Invalid id",
+				    "a job id is a positive integer");
+	if ((rc = execution_jobs(r, id >> JOB_SHIFT, &all)))
+		return rc;
+	i = (id & JOB_MAX) - 1;
+	if (i >= 0 && (size_t)i < json_object_array_length(all))
+		job = jsonx_ref(json_object_array_get_idx(all, (size_t)i));
+	json_object_put(all);
+	req_set_data(r, job);
+	return 0;
+}
+
+/* jobs:list?filter={"executionId":<id>}, all in one page. */
+API_HANDLER(api_jobs_list)
+{
+	json_object *filter = NULL, *all = NULL, *meta;
+	int64_t execution = 0, n;
+	int rc = api_filter_param(r, &filter);
+
+	if (!rc && !jsonx_get_int(filter, "executionId", &execution))
+		rc = req_fail(r, APP_EPARAM,
+			      "jobs are listed by their execution: "
+			      "filter={\"executionId\":<id>}");
+	json_object_put(filter);
+	if (rc || (rc = execution_jobs(r, execution, &all)))
+		return rc;
+	n = (int64_t)json_object_array_length(all);
+	meta = json_object_new_object();
+	json_object_object_add(meta, "count", json_object_new_int64(n));
+	json_object_object_add(meta, "page", json_object_new_int(1));
+	json_object_object_add(meta, "pageSize", json_object_new_int64(n));
+	json_object_object_add(meta, "totalPage", json_object_new_int(1));
+	req_set_data(r, all);
+	r->meta = meta;
+	return 0;
 }

@@ -1,9 +1,11 @@
 /*
- * wf_nodes_more: the table of the branching and integration instructions
- * (wf_node_type() falls back to it) and the Joi-style config checks they
- * share.
+ * wf_check: the checks instructions make on a node's config when it is
+ * saved.  NocoBase validates node configs with Joi (allowUnknown, every
+ * error reported); these give Joi's message for the first error, with
+ * Joi's conversions: a number may be given as a numeric string, a boolean
+ * as "true"/"false" in any case.
  */
-#include "wf_nodes_more.h"
+#include "wf_int.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -15,7 +17,7 @@
 
 #define JOI_MAX_SAFE 9007199254740991.0 /* Number.MAX_SAFE_INTEGER */
 
-int wf_joi_string(json_object *v, const char *label, char *err, size_t n)
+int wf_check_string(json_object *v, const char *label, char *err, size_t n)
 {
 	if (!json_object_is_type(v, json_type_string)) {
 		snprintf(err, n, "\"%s\" must be a string", label);
@@ -28,7 +30,7 @@ int wf_joi_string(json_object *v, const char *label, char *err, size_t n)
 	return 0;
 }
 
-int wf_joi_boolean(json_object *v, const char *label, char *err, size_t n)
+int wf_check_boolean(json_object *v, const char *label, char *err, size_t n)
 {
 	const char *s = json_object_is_type(v, json_type_string)
 				? json_object_get_string(v)
@@ -40,7 +42,7 @@ int wf_joi_boolean(json_object *v, const char *label, char *err, size_t n)
 	return -1;
 }
 
-int wf_joi_array(json_object *v, const char *label, char *err, size_t n)
+int wf_check_array(json_object *v, const char *label, char *err, size_t n)
 {
 	if (json_object_is_type(v, json_type_array))
 		return 0;
@@ -48,7 +50,7 @@ int wf_joi_array(json_object *v, const char *label, char *err, size_t n)
 	return -1;
 }
 
-int wf_joi_object(json_object *v, const char *label, char *err, size_t n)
+int wf_check_object(json_object *v, const char *label, char *err, size_t n)
 {
 	if (json_object_is_type(v, json_type_object))
 		return 0;
@@ -92,7 +94,7 @@ static bool numeric_string(const char *s, double *out)
 	return true;
 }
 
-int wf_joi_number(json_object *v, const char *label, double *out, char *err,
+int wf_check_number(json_object *v, const char *label, double *out, char *err,
 		  size_t n)
 {
 	double d = 0;
@@ -112,7 +114,7 @@ int wf_joi_number(json_object *v, const char *label, double *out, char *err,
 	return 0;
 }
 
-int wf_joi_valid(json_object *v, const char *label, const char *const *valid,
+int wf_check_oneof(json_object *v, const char *label, const char *const *valid,
 		 char *err, size_t n)
 {
 	const char *s = json_object_is_type(v, json_type_string)
@@ -131,18 +133,50 @@ int wf_joi_valid(json_object *v, const char *label, const char *const *valid,
 	return -1;
 }
 
-static const struct wf_node_type more_types[] = {
-	{"multi-conditions", wf_mc_validate, wf_mc_run},
-	{"loop", wf_loop_validate, wf_loop_run},
-	{"parallel", wf_parallel_validate, wf_parallel_run},
-	{"request", wf_request_validate, wf_request_run},
-	{"json-query", wf_jsonq_validate, wf_jsonq_run},
-};
+/* ---- collections ---- */
 
-const struct wf_node_type *wf_node_type_more(const char *name)
+const char *wf_check_collection_name(const char *name, char *err, size_t errlen)
 {
-	for (size_t i = 0; i < sizeof(more_types) / sizeof(more_types[0]); i++)
-		if (!strcmp(more_types[i].name, name))
-			return &more_types[i];
-	return NULL;
+	if (!name || !*name) {
+		snprintf(err, errlen, "Collection is not configured");
+		return NULL;
+	}
+	const char *colon = strchr(name, ':');
+	if (colon) {
+		if ((size_t)(colon - name) != 4 || strncmp(name, "main", 4)) {
+			snprintf(err, errlen, "Data source \"%.*s\" does not exist",
+				 (int)(colon - name), name);
+			return NULL;
+		}
+		return colon + 1;
+	}
+	return name;
+}
+
+int wf_check_collection(struct app *a, json_object *config, char *err,
+			size_t errlen)
+{
+	const char *raw = jsonx_get_str(config, "collection");
+	const char *name = wf_check_collection_name(raw, err, errlen);
+	if (!name)
+		return -1;
+	if (!schema_coll(a->schema, name)) {
+		snprintf(err, errlen,
+			 "Collection \"%s\" does not exist in data source "
+			 "\"main\"",
+			 name);
+		return -1;
+	}
+	return 0;
+}
+
+int wf_check_type(json_object *config, const char *key,
+		      enum json_type t, const char *what, char *err,
+		      size_t errlen)
+{
+	json_object *v = jsonx_get(config, key);
+	if (!v || json_object_is_type(v, t))
+		return 0;
+	snprintf(err, errlen, "\"%s\" must be %s", key, what);
+	return -1;
 }

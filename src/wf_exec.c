@@ -1,16 +1,12 @@
 /*
- * wf_engine: the processor walk of reference §5.4, the execution and job
- * rows, and the queue of asynchronous executions (contract §4.4).
+ * wf_exec: the interpreter: the processor walk of reference §5.4, jobs,
+ * the variables templates see, and the execution row that records a run.
  */
-#include "wf_engine.h"
+#include "wf_int.h"
 
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
-#include <unistd.h>
 
 #include "err.h"
 #include "jsonx.h"
@@ -18,7 +14,6 @@
 #include "records.h"
 #include "store.h"
 #include "util.h"
-#include "wf.h"
 #include "wf_template.h"
 
 void wf_exec_init(struct wf_exec *e, struct app *a, const struct wf_flow *f,
@@ -57,7 +52,7 @@ void wf_exec_free(struct wf_exec *e)
 	memset(e, 0, sizeof(*e));
 }
 
-json_object *wf_job_result(struct wf_exec *e, int i)
+json_object *wf_exec_job_result(struct wf_exec *e, int i)
 {
 	return i >= 0 && i < e->njobs ? e->jobs[i].result : NULL;
 }
@@ -80,7 +75,7 @@ static int job_add(struct wf_exec *e, const struct wf_node *n, int upstream)
 	return e->njobs++;
 }
 
-int wf_job_record(struct wf_exec *e, const struct wf_node *n, int status,
+int wf_exec_job_record(struct wf_exec *e, const struct wf_node *n, int status,
 		  json_object *result, int upstream)
 {
 	int i = job_add(e, n, upstream);
@@ -89,7 +84,7 @@ int wf_job_record(struct wf_exec *e, const struct wf_node *n, int status,
 	return i;
 }
 
-void wf_job_log(struct wf_exec *e, int i, const char *text)
+void wf_exec_job_log(struct wf_exec *e, int i, const char *text)
 {
 	free(e->jobs[i].log);
 	e->jobs[i].log = text ? strdup(text) : NULL;
@@ -97,12 +92,12 @@ void wf_job_log(struct wf_exec *e, int i, const char *text)
 		abort();
 }
 
-void wf_jobs_map_set(struct wf_exec *e, const char *key, json_object *v)
+void wf_exec_jobs_map_set(struct wf_exec *e, const char *key, json_object *v)
 {
 	json_object_object_add(jsonx_get(e->scope, "$jobsMapByNodeKey"), key, v);
 }
 
-void wf_scope_set(struct wf_exec *e, const struct wf_node *n,
+void wf_exec_scope_set(struct wf_exec *e, const struct wf_node *n,
 		  json_object *scope)
 {
 	json_object *s = jsonx_get(e->scope, "$scopes");
@@ -112,7 +107,7 @@ void wf_scope_set(struct wf_exec *e, const struct wf_node *n,
 	json_object_object_add(s, id, scope);
 }
 
-void wf_scope_clear(struct wf_exec *e, const struct wf_node *n)
+void wf_exec_scope_clear(struct wf_exec *e, const struct wf_node *n)
 {
 	json_object *s = jsonx_get(e->scope, "$scopes");
 	char id[24];
@@ -129,7 +124,7 @@ static void fail(struct wf_exec *e, const struct wf_node *n, const char *msg)
 	snprintf(e->error, sizeof(e->error), "%s", msg);
 }
 
-bool wf_over_limit(struct wf_exec *e)
+bool wf_exec_over_limit(struct wf_exec *e)
 {
 	struct app_config *cfg = &e->app->cfg;
 	if (e->steps >= cfg->step_limit) {
@@ -158,14 +153,14 @@ static const char *status_name(int st)
 }
 
 /* A job result that says what went wrong, as NocoBase stores errors. */
-static json_object *error_result(const char *msg)
+json_object *wf_exec_error_result(const char *msg)
 {
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "message", json_object_new_string(msg));
 	return o;
 }
 
-int wf_run_branch(struct wf_exec *e, const struct wf_node *n, int upstream)
+int wf_exec_branch(struct wf_exec *e, const struct wf_node *n, int upstream)
 {
 	while (n) {
 		int st = WF_RESOLVED, idx;
@@ -173,10 +168,10 @@ int wf_run_branch(struct wf_exec *e, const struct wf_node *n, int upstream)
 
 		if (e->ended)
 			return e->status;
-		if (wf_over_limit(e)) {
+		if (wf_exec_over_limit(e)) {
 			idx = job_add(e, n, upstream);
 			e->jobs[idx].status = WF_ERROR;
-			e->jobs[idx].result = error_result(e->error);
+			e->jobs[idx].result = wf_exec_error_result(e->error);
 			e->error_node = n;
 			e->last_node = n;
 			return WF_ERROR;
@@ -188,7 +183,7 @@ int wf_run_branch(struct wf_exec *e, const struct wf_node *n, int upstream)
 			snprintf(m, sizeof(m), "node type \"%s\" is not registered",
 				 n->type);
 			st = WF_ERROR;
-			res = error_result(m);
+			res = wf_exec_error_result(m);
 			fail(e, n, m);
 		} else {
 			n->impl->run(e, n, idx, &st, &res);
@@ -196,7 +191,7 @@ int wf_run_branch(struct wf_exec *e, const struct wf_node *n, int upstream)
 		if (e->jobs[idx].status == WF_PENDING)
 			e->jobs[idx].status = st;
 		e->jobs[idx].result = res;
-		wf_jobs_map_set(e, n->key, jsonx_ref(res));
+		wf_exec_jobs_map_set(e, n->key, jsonx_ref(res));
 		if (e->ended)
 			return e->status;
 		e->last_node = n;
@@ -247,7 +242,7 @@ void wf_exec_run(struct wf_exec *e)
 			 f->load_error ? f->load_error : "workflow has no head");
 		return;
 	}
-	st = wf_run_branch(e, f->head, -1);
+	st = wf_exec_branch(e, f->head, -1);
 	if (!e->ended)
 		e->status = st == WF_PENDING ? WF_PENDING : st;
 }
@@ -332,7 +327,7 @@ static json_object *env_var(struct wf_exec *e, const char *path)
 	return path[n] ? wf_template_lookup(v, path + n + 1) : jsonx_ref(v);
 }
 
-json_object *wf_resolve(void *exec, const char *path)
+json_object *wf_exec_resolve(void *exec, const char *path)
 {
 	struct wf_exec *e = exec;
 	if (!strncmp(path, "ctx.", 4))
@@ -344,17 +339,12 @@ json_object *wf_resolve(void *exec, const char *path)
 	return wf_template_lookup(e->scope, path);
 }
 
-json_object *wf_render(struct wf_exec *e, json_object *tmpl)
+json_object *wf_exec_render(struct wf_exec *e, json_object *tmpl)
 {
-	return wf_template_render(tmpl, wf_resolve, e);
+	return wf_template_render(tmpl, wf_exec_resolve, e);
 }
 
 /* ---- rows ---- */
-
-static const struct coll *C(struct app *a, const char *name)
-{
-	return schema_coll(a->schema, name);
-}
 
 static json_object *status_json(int st)
 {
@@ -391,7 +381,7 @@ int wf_exec_save(struct wf_exec *e, int64_t *id)
 {
 	struct app *a = e->app;
 	struct rctx x = {.app = a};
-	const struct coll *c = C(a, "executions");
+	const struct coll *c = schema_coll(a->schema, "executions");
 	json_object *v = json_object_new_object(), *rec = NULL;
 	char now[32], started[32];
 	int rc;
@@ -439,181 +429,4 @@ out:
 	json_object_put(v);
 	json_object_put(rec);
 	return rc;
-}
-
-int wf_exec_enqueue(struct app *a, const struct wf_flow *f,
-		    json_object *context, int64_t *id)
-{
-	struct rctx x = {.app = a};
-	json_object *v = json_object_new_object(), *rec = NULL;
-	char key[40];
-	int rc;
-
-	util_uuid(key);
-	json_object_object_add(v, "workflowId", json_object_new_int64(f->id));
-	json_object_object_add(v, "key", json_object_new_string(f->key));
-	json_object_object_add(v, "eventKey", json_object_new_string(key));
-	json_object_object_add(v, "context", jsonx_ref(context));
-	json_object_object_add(v, "status", NULL);
-	json_object_object_add(v, "dispatched", json_object_new_boolean(0));
-	rc = rec_insert_stored(&x, C(a, "executions"), v, &rec);
-	if (!rc) {
-		a->queued = true;
-		*id = json_object_get_int64(rec);
-	}
-	json_object_put(v);
-	json_object_put(rec);
-	return rc;
-}
-
-/* ---- the queue ---- */
-
-/* Run one claimed execution: every node's writes and the final rows
- * commit together; an error that stops the store rolls back and records
- * the execution as ERROR. */
-static void run_claimed(struct app *a, int64_t id)
-{
-	const struct coll *c = C(a, "executions");
-	json_object *flt = json_object_new_object(), *rows = NULL;
-	struct store_find q = {.filter = flt, .limit = 1};
-	struct wf_flow *flow = NULL;
-	struct wf_exec e;
-	int64_t wid = 0, uid = 0, saved;
-	int rc;
-
-	json_object_object_add(flt, "id", json_object_new_int64(id));
-	rc = store_find(a->st, a->schema, c, &q, &rows);
-	json_object_put(flt);
-	json_object *row = rc || !json_object_array_length(rows)
-				   ? NULL
-				   : json_object_array_get_idx(rows, 0);
-	jsonx_get_int(row, "workflowId", &wid);
-	if (!row || wf_flow_load(a, wid, &flow) || !flow) {
-		log_error("queued execution %lld: workflow %lld is gone",
-			  (long long)id, (long long)wid);
-		json_object *f2 = json_object_new_object(), *v = NULL, *pks = NULL;
-		json_object_object_add(f2, "id", json_object_new_int64(id));
-		v = json_tokener_parse("{\"status\":-2}");
-		store_update(a->st, a->schema, c, f2, v, &pks);
-		json_object_put(f2);
-		json_object_put(v);
-		json_object_put(pks);
-		json_object_put(rows);
-		return;
-	}
-	json_object *ctx = jsonx_ref(jsonx_get(row, "context"));
-	jsonx_get_int(jsonx_get(ctx, "user"), "id", &uid);
-	json_object_put(rows);
-	wf_exec_init(&e, a, flow, ctx, uid, false);
-	e.id = id;
-	rc = store_begin(a->st, true);
-	if (!rc) {
-		wf_exec_run(&e);
-		rc = wf_exec_save(&e, &saved);
-		rc = rc ? rc : store_commit(a->st);
-		if (rc)
-			store_rollback(a->st);
-	}
-	if (rc) {
-		/* Keep the record of what happened, without the writes. */
-		e.status = WF_ERROR;
-		for (int i = 0; i < e.njobs; i++)
-			e.jobs[i].status = e.jobs[i].status == WF_RESOLVED
-						   ? WF_RESOLVED
-						   : WF_ERROR;
-		if (!store_begin(a->st, true)) {
-			if (wf_exec_save(&e, &saved) || store_commit(a->st))
-				store_rollback(a->st);
-		}
-	}
-	if (e.status < 0)
-		log_info("execution %lld of workflow %s ended with status %d: %s",
-			 (long long)id, flow->key, e.status, e.error);
-	wf_exec_free(&e);
-	wf_flow_free(flow);
-}
-
-int wf_engine_run_queue(struct app *a, int *n)
-{
-	int64_t id;
-	int rc = 0;
-	*n = 0;
-	if (!a->st)
-		return 0;
-	while (!(rc = store_claim_execution(a->st, a->worker, &id)) && id) {
-		run_claimed(a, id);
-		(*n)++;
-	}
-	return rc;
-}
-
-/* Only a request that queued work pays for draining the queue; what a
- * crashed process left behind is drained then too, at the next start, or
- * by run-queue. */
-void wf_engine_after_response(struct app *a)
-{
-	int n;
-	if (!a->queued)
-		return;
-	a->queued = false;
-	if (a->st && !app_refresh(a))
-		wf_engine_run_queue(a, &n);
-}
-
-static char self_worker[64];
-
-/* Start of process pid in ms since the epoch, from /proc (0: unknown). */
-static int64_t proc_start_ms(int pid)
-{
-	char path[64], buf[1024];
-	FILE *f;
-	unsigned long long ticks = 0, btime = 0;
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (!(f = fopen(path, "r")))
-		return 0;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	char *p = strrchr(buf, ')'); /* the command name may hold spaces */
-	for (int field = 2; p && field < 22; field++)
-		p = strchr(p + 1, ' ');
-	if (!p || sscanf(p + 1, "%llu", &ticks) != 1)
-		return 0;
-	if (!(f = fopen("/proc/stat", "r")))
-		return 0;
-	while (fgets(buf, sizeof(buf), f))
-		if (sscanf(buf, "btime %llu", &btime) == 1)
-			break;
-	fclose(f);
-	long hz = sysconf(_SC_CLK_TCK);
-	return (int64_t)btime * 1000 + (int64_t)(ticks * 1000 / (hz > 0 ? hz : 100));
-}
-
-/* A worker is "pid:startms" of the process that claimed an execution.  It
- * is alive when that pid runs and is the same process: a recycled pid
- * started after the claimer did. */
-static bool worker_alive(const char *worker)
-{
-	int pid = atoi(worker);
-	const char *colon = strchr(worker, ':');
-	int64_t started = colon ? strtoll(colon + 1, NULL, 10) : 0;
-	if (!strcmp(worker, self_worker))
-		return true;
-	if (pid <= 0 || pid == getpid())
-		return false;
-	if (kill(pid, 0) != 0 && errno != EPERM)
-		return false;
-	int64_t real = proc_start_ms(pid);
-	return !real || !started || real <= started + 1000;
-}
-
-void wf_engine_recover(struct app *a)
-{
-	int64_t n = 0;
-	snprintf(self_worker, sizeof(self_worker), "%s", a->worker);
-	if (!a->st || app_refresh(a))
-		return;
-	if (!store_abort_orphans(a->st, worker_alive, &n) && n)
-		log_info("%lld execution(s) of dead processes marked ABORTED",
-			 (long long)n);
 }

@@ -1,0 +1,204 @@
+/*
+ * wf_queue: asynchronous executions (contract §4.4): stored queued
+ * (status NULL) in the request's transaction, claimed atomically by one
+ * process, run after the response; and what a dead process left behind.
+ */
+#include "wf_queue.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "jsonx.h"
+#include "log.h"
+#include "records.h"
+#include "store.h"
+#include "util.h"
+#include "wf.h"
+
+static const struct coll *executions(struct app *a)
+{
+	return schema_coll(a->schema, "executions");
+}
+
+int wf_queue_add(struct app *a, const struct wf_flow *f,
+		    json_object *context, int64_t *id)
+{
+	struct rctx x = {.app = a};
+	json_object *v = json_object_new_object(), *rec = NULL;
+	char key[40];
+	int rc;
+
+	util_uuid(key);
+	json_object_object_add(v, "workflowId", json_object_new_int64(f->id));
+	json_object_object_add(v, "key", json_object_new_string(f->key));
+	json_object_object_add(v, "eventKey", json_object_new_string(key));
+	json_object_object_add(v, "context", jsonx_ref(context));
+	json_object_object_add(v, "status", NULL);
+	json_object_object_add(v, "dispatched", json_object_new_boolean(0));
+	rc = rec_insert_stored(&x, executions(a), v, &rec);
+	if (!rc) {
+		a->queued = true;
+		*id = json_object_get_int64(rec);
+	}
+	json_object_put(v);
+	json_object_put(rec);
+	return rc;
+}
+
+/* ---- the queue ---- */
+
+/* Run one claimed execution: every node's writes and the final rows
+ * commit together; an error that stops the store rolls back and records
+ * the execution as ERROR. */
+static void run_claimed(struct app *a, int64_t id)
+{
+	const struct coll *c = executions(a);
+	json_object *flt = json_object_new_object(), *rows = NULL;
+	struct store_find q = {.filter = flt, .limit = 1};
+	struct wf_flow *flow = NULL;
+	struct wf_exec e;
+	int64_t wid = 0, uid = 0, saved;
+	int rc;
+
+	json_object_object_add(flt, "id", json_object_new_int64(id));
+	rc = store_find(a->st, a->schema, c, &q, &rows);
+	json_object_put(flt);
+	json_object *row = rc || !json_object_array_length(rows)
+				   ? NULL
+				   : json_object_array_get_idx(rows, 0);
+	jsonx_get_int(row, "workflowId", &wid);
+	if (!row || wf_flow_load(a, wid, &flow) || !flow) {
+		log_error("queued execution %lld: workflow %lld is gone",
+			  (long long)id, (long long)wid);
+		json_object *f2 = json_object_new_object(), *v = NULL, *pks = NULL;
+		json_object_object_add(f2, "id", json_object_new_int64(id));
+		v = json_tokener_parse("{\"status\":-2}");
+		store_update(a->st, a->schema, c, f2, v, &pks);
+		json_object_put(f2);
+		json_object_put(v);
+		json_object_put(pks);
+		json_object_put(rows);
+		return;
+	}
+	json_object *ctx = jsonx_ref(jsonx_get(row, "context"));
+	jsonx_get_int(jsonx_get(ctx, "user"), "id", &uid);
+	json_object_put(rows);
+	wf_exec_init(&e, a, flow, ctx, uid, false);
+	e.id = id;
+	rc = store_begin(a->st, true);
+	if (!rc) {
+		wf_exec_run(&e);
+		rc = wf_exec_save(&e, &saved);
+		rc = rc ? rc : store_commit(a->st);
+		if (rc)
+			store_rollback(a->st);
+	}
+	if (rc) {
+		/* Keep the record of what happened, without the writes. */
+		e.status = WF_ERROR;
+		for (int i = 0; i < e.njobs; i++)
+			e.jobs[i].status = e.jobs[i].status == WF_RESOLVED
+						   ? WF_RESOLVED
+						   : WF_ERROR;
+		if (!store_begin(a->st, true)) {
+			if (wf_exec_save(&e, &saved) || store_commit(a->st))
+				store_rollback(a->st);
+		}
+	}
+	if (e.status < 0)
+		log_info("execution %lld of workflow %s ended with status %d: %s",
+			 (long long)id, flow->key, e.status, e.error);
+	wf_exec_free(&e);
+	wf_flow_free(flow);
+}
+
+int wf_queue_run(struct app *a, int *n)
+{
+	int64_t id;
+	int rc = 0;
+	*n = 0;
+	if (!a->st)
+		return 0;
+	while (!(rc = store_claim_execution(a->st, a->worker, &id)) && id) {
+		run_claimed(a, id);
+		(*n)++;
+	}
+	return rc;
+}
+
+/* Only a request that queued work pays for draining the queue; what a
+ * crashed process left behind is drained then too, at the next start, or
+ * by run-queue. */
+void wf_queue_after_response(struct app *a)
+{
+	int n;
+	if (!a->queued)
+		return;
+	a->queued = false;
+	if (a->st && !app_refresh(a))
+		wf_queue_run(a, &n);
+}
+
+static char self_worker[64];
+
+/* Start of process pid in ms since the epoch, from /proc (0: unknown). */
+static int64_t proc_start_ms(int pid)
+{
+	char path[64], buf[1024];
+	FILE *f;
+	unsigned long long ticks = 0, btime = 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (!(f = fopen(path, "r")))
+		return 0;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+	for (int field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%llu", &ticks) != 1)
+		return 0;
+	if (!(f = fopen("/proc/stat", "r")))
+		return 0;
+	while (fgets(buf, sizeof(buf), f))
+		if (sscanf(buf, "btime %llu", &btime) == 1)
+			break;
+	fclose(f);
+	long hz = sysconf(_SC_CLK_TCK);
+	return (int64_t)btime * 1000 + (int64_t)(ticks * 1000 / (hz > 0 ? hz : 100));
+}
+
+/* A worker is "pid:startms" of the process that claimed an execution.  It
+ * is alive when that pid runs and is the same process: a recycled pid
+ * started after the claimer did. */
+static bool worker_alive(const char *worker)
+{
+	int pid = atoi(worker);
+	const char *colon = strchr(worker, ':');
+	int64_t started = colon ? strtoll(colon + 1, NULL, 10) : 0;
+	if (!strcmp(worker, self_worker))
+		return true;
+	if (pid <= 0 || pid == getpid())
+		return false;
+	if (kill(pid, 0) != 0 && errno != EPERM)
+		return false;
+	int64_t real = proc_start_ms(pid);
+	return !real || !started || real <= started + 1000;
+}
+
+void wf_queue_recover(struct app *a)
+{
+	int64_t n = 0;
+	snprintf(self_worker, sizeof(self_worker), "%s", a->worker);
+	if (!a->st || app_refresh(a))
+		return;
+	if (!store_abort_orphans(a->st, worker_alive, &n) && n)
+		log_info("%lld execution(s) of dead processes marked ABORTED",
+			 (long long)n);
+}
