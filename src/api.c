@@ -46,26 +46,31 @@ static const struct api_route routes[] = {
 	     "List records with filter, sort, fields, appends and pages"),
 	COLL(NULL, "get", "view", NULL, API_READ, 0, api_records_get,
 	     "Get one record"),
-	COLL(NULL, "create", "create", NULL, API_WRITE, API_LINKS_ONLY,
-	     api_records_create, "Create a record"),
-	COLL(NULL, "update", "update", NULL, API_WRITE, API_LINKS_ONLY,
-	     api_records_update, "Update the records named by filterByTk or filter"),
-	COLL(NULL, "destroy", "destroy", NULL, API_WRITE, 0, api_records_destroy,
+	COLL(NULL, "create", "create", NULL, API_WRITE,
+	     API_LINKS_ONLY | API_IDEMPOTENT, api_records_create,
+	     "Create a record"),
+	COLL(NULL, "update", "update", NULL, API_WRITE,
+	     API_LINKS_ONLY | API_IDEMPOTENT, api_records_update,
+	     "Update the records named by filterByTk or filter"),
+	COLL(NULL, "destroy", "destroy", NULL, API_WRITE, API_IDEMPOTENT,
+	     api_records_destroy,
 	     "Delete the records named by filterByTk or filter"),
-	COLL(NULL, "trigger", "trigger", "triggerNew", API_LATE, 0,
+	COLL(NULL, "trigger", "trigger", "triggerNew", API_LATE, API_IDEMPOTENT,
 	     api_trigger_collection,
 	     "Run the workflows of triggerWorkflows on a record or a form"),
 	COLL("*", "list", "view", NULL, API_READ, 0, api_records_list,
 	     "List the records related to a parent record"),
 	COLL("*", "get", "view", NULL, API_READ, 0, api_records_get,
 	     "Get one related record"),
-	COLL("*", "create", "create", NULL, API_WRITE, API_LINKS_ONLY,
-	     api_records_create, "Create a record related to the parent"),
-	COLL("*", "update", "update", NULL, API_WRITE, API_LINKS_ONLY,
-	     api_records_update, "Update related records"),
-	COLL("*", "destroy", "destroy", NULL, API_WRITE, 0, api_records_destroy,
-	     "Delete related records"),
-	COLL("*", "trigger", "trigger", "triggerNew", API_LATE, 0,
+	COLL("*", "create", "create", NULL, API_WRITE,
+	     API_LINKS_ONLY | API_IDEMPOTENT, api_records_create,
+	     "Create a record related to the parent"),
+	COLL("*", "update", "update", NULL, API_WRITE,
+	     API_LINKS_ONLY | API_IDEMPOTENT, api_records_update,
+	     "Update related records"),
+	COLL("*", "destroy", "destroy", NULL, API_WRITE, API_IDEMPOTENT,
+	     api_records_destroy, "Delete related records"),
+	COLL("*", "trigger", "trigger", "triggerNew", API_LATE, API_IDEMPOTENT,
 	     api_trigger_collection,
 	     "Run workflows on a record reached through an association"),
 
@@ -135,10 +140,11 @@ static const struct api_route routes[] = {
 	      "Delete workflow versions and their nodes"),
 	ADMIN("workflows", NULL, "revision", API_WRITE, api_workflows_revision,
 	      "Copy a version and its nodes into a new version"),
-	ROUTE("workflows", NULL, "trigger", NULL, NULL, API_USER, API_LATE, 0,
-	      api_trigger_global, "Run global (type 0) workflows"),
-	ADMIN("workflows", NULL, "execute", API_WRITE, api_trigger_execute,
-	      "Run one version by hand"),
+	ROUTE("workflows", NULL, "trigger", NULL, NULL, API_USER, API_LATE,
+	      API_IDEMPOTENT, api_trigger_global,
+	      "Run global (type 0) workflows"),
+	ROUTE("workflows", NULL, "execute", NULL, NULL, API_ADMIN, API_WRITE,
+	      API_IDEMPOTENT, api_trigger_execute, "Run one version by hand"),
 	ADMIN("workflows", "nodes", "list", API_READ, api_records_list,
 	      "List a workflow's nodes"),
 	ADMIN("workflows", "nodes", "create", API_WRITE, api_nodes_create,
@@ -162,9 +168,17 @@ static const struct api_route routes[] = {
 	      "Get an execution (appends=jobs adds its jobs)"),
 	ADMIN("executions", NULL, "destroy", API_WRITE, api_records_destroy,
 	      "Delete executions"),
+	ROUTE("executions", NULL, "retry", NULL, NULL, API_ADMIN, API_WRITE,
+	      API_IDEMPOTENT, api_trigger_retry,
+	      "Run an execution again with its context (?version=current)"),
 	ADMIN("jobs", NULL, "list", API_READ, api_jobs_list,
 	      "List the jobs of an execution"),
 	ADMIN("jobs", NULL, "get", API_READ, api_jobs_get, "Get a job"),
+
+	/* Signed webhooks: the signature is the credential. */
+	ROUTE("webhooks", NULL, "trigger", NULL, NULL, API_PUBLIC, API_WRITE,
+	      API_RAW_BODY, api_webhooks_trigger,
+	      "Run a webhook workflow (Standard Webhooks or GitHub signature)"),
 };
 
 const struct api_route *api_routes(size_t *n)
@@ -434,7 +448,10 @@ static int dispatch(struct req *r, const struct api_route *rt)
 		return no_action(r, name);
 	}
 	rc = admit(r, &t);
-	if (!rc)
+	if (!rc && (rt->flags & API_IDEMPOTENT))
+		rc = api_idem_begin(r, arena_printf(r->arena, "%lld",
+						    (long long)r->who.user_id));
+	if (!rc && !r->replayed)
 		rc = rt->fn(r, &t);
 	api_target_free(&t);
 	return rc;
@@ -455,6 +472,72 @@ static bool server_fault(int err)
  * calls on the shared memory, so the change counters, the token check and
  * the handler share one.  The trigger rolls back by itself when it must
  * keep history. */
+/* The path and the method first: a webhook's body is its handler's to
+ * read.  A path error waits until the query and the body were read, so
+ * that a bad body still wins (reference §0). */
+static int route_and_parse(struct req *r, const struct api_route **rt)
+{
+	int err;
+	const char *msg, *why;
+
+	if (!req_route(r))
+		api_route_find(r, rt);
+	err = r->err;
+	msg = r->err_message;
+	why = r->err_reason;
+	r->err = 0;
+	r->raw_body = *rt && ((*rt)->flags & API_RAW_BODY);
+	if (req_parse(r, r->app->cfg.max_body))
+		return r->err;
+	r->err = err;
+	r->err_message = msg;
+	r->err_reason = why;
+	return err;
+}
+
+/* The write lock before the first read for a route that writes; a
+ * trigger with an Idempotency-Key too, so that a second request with the
+ * key finds the first one's answer once it holds the lock. */
+static bool writes_first(const struct req *r, const struct api_route *rt)
+{
+	if (!rt)
+		return false;
+	return rt->lock == API_WRITE ||
+	       (rt->lock == API_LATE && r->idempotency_key &&
+		(rt->flags & API_IDEMPOTENT));
+}
+
+/* Commit, or roll back a failed request or a dry run; the answer under an
+ * Idempotency-Key is stored with the writes (a 4xx after the rollback,
+ * alone). */
+static void finish(struct req *r)
+{
+	struct store *st = r->app->st;
+	int rc = 0;
+
+	if (!r->err && !r->dry_run && (rc = api_idem_store(r)) == 0)
+		rc = store_commit(st);
+	if (rc)
+		req_fail(r, rc, "%s", store_errmsg(st));
+	if (r->err || r->dry_run || rc) {
+		store_abort(st);
+		/* A renewal that rolled back must not hand out its token. */
+		free(r->who.renewed);
+		r->who.renewed = NULL;
+	}
+	if (r->idem_scope && !store_begin(st, true)) {
+		if (api_idem_store(r) || store_commit(st))
+			store_abort(st);
+	}
+}
+
+/* One transaction per request, taken before the first read: the write
+ * lock first for a route that writes (so its reads and writes see one
+ * snapshot and concurrent writers queue instead of failing on upgrade),
+ * a read transaction otherwise.  Starting a read transaction costs lock
+ * calls on the shared memory, so the change counters, the token check and
+ * the handler share one.  The trigger rolls back by itself when it must
+ * keep history. */
 void api_handle(struct req *r)
 {
 	struct app *a = r->app;
@@ -465,10 +548,10 @@ void api_handle(struct req *r)
 		req_fail(r, rc, "%s", a->db_msg);
 		return;
 	}
-	if (req_parse(r, a->cfg.max_body) || req_route(r) || api_route_find(r, &rt))
+	if (route_and_parse(r, &rt))
 		return;
 	r->route = rt;
-	if ((rc = store_begin(a->st, rt && rt->lock == API_WRITE))) {
+	if ((rc = store_begin(a->st, writes_first(r, rt)))) {
 		req_fail(r, rc, "%s", store_errmsg(a->st));
 		return;
 	}
@@ -478,15 +561,7 @@ void api_handle(struct req *r)
 		rc = dispatch(r, rt);
 	if (rc && !r->err)
 		req_fail(r, rc, "request failed");
-	if (r->err) {
-		store_abort(a->st);
-		/* A renewal that rolled back must not hand out its token. */
-		free(r->who.renewed);
-		r->who.renewed = NULL;
-	} else if ((rc = store_commit(a->st))) {
-		store_abort(a->st);
-		req_fail(r, rc, "%s", store_errmsg(a->st));
-	}
+	finish(r);
 	if (server_fault(r->err))
 		log_error("%s %s: %s", r->method, r->path ? r->path : "",
 			  r->err_reason ? r->err_reason : "");

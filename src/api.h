@@ -34,6 +34,9 @@ enum api_lock {
 /* Route flags. */
 #define API_LINKS_ONLY 1u /* association values in the body become links
 			   * for a non-root role (acl_links_only) */
+#define API_IDEMPOTENT 2u /* honours Idempotency-Key */
+#define API_RAW_BODY 4u   /* the handler reads the body's bytes (no JSON
+			   * parse: a signed webhook) */
 
 struct api_route {
 	const char *resource;   /* a resource name; NULL: any collection */

@@ -161,12 +161,28 @@ static int attach_jobs(struct req *r, json_object *data)
 	return rc;
 }
 
+/* retryOfId is flowcgi's (executions:retry): shown only where it is set,
+ * so an execution looks as NocoBase's does. */
+static void drop_null_retry(json_object *data)
+{
+	if (json_object_is_type(data, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(data); i++)
+			drop_null_retry(json_object_array_get_idx(data, i));
+		return;
+	}
+	if (json_object_is_type(data, json_type_object) &&
+	    jsonx_has(data, "retryOfId") && !jsonx_get(data, "retryOfId"))
+		json_object_object_del(data, "retryOfId");
+}
+
 /* An execution's row with its jobs when appends asks for them. */
 static int read_with_jobs(struct req *r, struct api_target *t,
 			  API_HANDLER((*read)))
 {
 	bool jobs = take_jobs_append(r);
 	int rc = read(r, t);
+	if (!rc)
+		drop_null_retry(r->data);
 	if (!rc && jobs && r->has_data)
 		rc = attach_jobs(r, r->data);
 	return rc;

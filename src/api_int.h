@@ -49,6 +49,16 @@ json_object *api_filter_vars(struct req *r, json_object *filter);
 int api_target_assoc(struct req *r, struct api_target *t);
 void api_target_free(struct api_target *t);
 
+/* ---- Idempotency-Key: api_idempotency.c ---- */
+
+/* With an Idempotency-Key: check it (400), and answer from the store when
+ * the key was used (the same request: a replay; another: 422).  Without
+ * a stored answer, the answer to come is stored by api_idem_store.  scope:
+ * whose keys these are ("<user id>", or a webhook's). */
+int api_idem_begin(struct req *r, const char *scope);
+/* Store the answer (not a 5xx, not a dry run) in the open transaction. */
+int api_idem_store(struct req *r);
+
 /* ---- handlers bound by the route table (api.c) ---- */
 
 /* api_records.c: any collection, directly or through an association */
@@ -61,6 +71,9 @@ API_HANDLER(api_records_destroy);
 API_HANDLER(api_trigger_collection);
 API_HANDLER(api_trigger_global);
 API_HANDLER(api_trigger_execute);
+API_HANDLER(api_trigger_retry);
+/* api_webhooks.c */
+API_HANDLER(api_webhooks_trigger);
 /* api_auth.c */
 API_HANDLER(api_auth_sign_in);
 API_HANDLER(api_auth_sign_up);

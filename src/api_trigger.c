@@ -11,10 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acl.h"
 #include "app.h"
 #include "auth.h"
 #include "jsonx.h"
 #include "util.h"
+#include "wf.h"
 #include "wf_trigger.h"
 
 /* Interception: the collected messages are the errors (contract §7),
@@ -34,12 +36,24 @@ static void messages_as_errors(struct req *r, struct wf_trigger *t)
 	r->errors = list;
 }
 
+/* meta.dryRun and meta.trace of a dry run or a traced call. */
+static void trace_meta(struct req *r, struct wf_trigger *t)
+{
+	if (!t->trace)
+		return;
+	r->meta = json_object_new_object();
+	if (t->dry_run)
+		json_object_object_add(r->meta, "dryRun", json_object_new_boolean(1));
+	json_object_object_add(r->meta, "trace", jsonx_ref(t->trace));
+}
+
 /* The answer: {} or {messages} on success (reference §3.5), NocoBase's
  * error otherwise; the executions created go out in X-Execution-Id. */
 static int answer(struct req *r, struct wf_trigger *t, int rc)
 {
 	memcpy(r->exec_ids, t->ids, sizeof(int64_t) * (size_t)t->nids);
 	r->nexec_ids = t->nids;
+	trace_meta(r, t);
 	if (rc) {
 		if (t->intercepted && json_object_array_length(t->messages))
 			messages_as_errors(r, t);
@@ -53,11 +67,29 @@ static int answer(struct req *r, struct wf_trigger *t, int rc)
 	return 0;
 }
 
-static void caller_of(struct req *r, struct wf_caller *c)
+static bool flag_param(struct req *r, const char *name)
 {
-	c->user_id = r->who.user_id;
-	c->user = r->who.user;
-	c->role = r->who.role;
+	const char *v = req_param_str(r, name);
+	return v && (!strcmp(v, "true") || !strcmp(v, "1"));
+}
+
+/* The caller, and ?dryRun / ?trace, which need the permission to
+ * configure workflows besides the trigger's. */
+static int start(struct req *r, struct wf_trigger *t)
+{
+	t->caller.user_id = r->who.user_id;
+	t->caller.user = r->who.user;
+	t->caller.role = r->who.role;
+	t->dry_run = flag_param(r, "dryRun");
+	t->trace_wanted = flag_param(r, "trace");
+	if ((t->dry_run || t->trace_wanted) && !acl_is_admin(r->app, r->who.role))
+		return req_fail(r, APP_EDENIED,
+				"role \"%s\" may trigger but not %s: that needs "
+				"the permission to configure workflows",
+				r->who.role ? r->who.role : "anonymous",
+				t->dry_run ? "dry-run" : "trace");
+	r->dry_run = t->dry_run;
+	return 0;
 }
 
 API_HANDLER(api_trigger_collection)
@@ -72,6 +104,8 @@ API_HANDLER(api_trigger_collection)
 
 	if ((rc = api_target_assoc(r, t)))
 		return rc;
+	if ((rc = start(r, &wt)))
+		return rc;
 	wt.coll = t->c;
 	wt.assoc = t->assoc_filter;
 	wt.tk = api_tk(r);
@@ -79,7 +113,6 @@ API_HANDLER(api_trigger_collection)
 		json_object_put(wt.tk);
 		wt.tk = NULL;
 	}
-	caller_of(r, &wt.caller);
 	rc = answer(r, &wt, wf_trigger_run(r->app, &wt));
 	json_object_put(wt.tk);
 	wf_trigger_free(&wt);
@@ -92,8 +125,10 @@ API_HANDLER(api_trigger_global)
 		.spec = req_param_str(r, "triggerWorkflows"),
 		.values = r->values,
 	};
-	caller_of(r, &wt.caller);
-	int rc = answer(r, &wt, wf_trigger_run(r->app, &wt));
+	int rc = start(r, &wt);
+	if (rc)
+		return rc;
+	rc = answer(r, &wt, wf_trigger_run(r->app, &wt));
 	wf_trigger_free(&wt);
 	return rc;
 }
@@ -162,6 +197,35 @@ API_HANDLER(api_trigger_execute)
 		json_object_object_add(out, "newVersionId",
 				       json_object_new_int64(w.new_version));
 	r->exec_ids[0] = w.exec_id;
+	r->nexec_ids = 1;
+	req_set_data(r, out);
+	return 0;
+}
+
+/* executions:retry/<id>[?version=current] */
+API_HANDLER(api_trigger_retry)
+{
+	struct wf_retry w = {.current = util_streq(req_param_str(r, "version"),
+						   "current")};
+	json_object *tk = api_tk(r), *out;
+	struct rctx x;
+	bool ok = tk && jsonx_to_int64(tk, &w.exec_id) && w.exec_id > 0;
+	int rc;
+
+	json_object_put(tk);
+	if (!ok)
+		return req_fail_msg(r, APP_EID, "Invalid id",
+				    "name the execution to run again by its id");
+	api_rctx(r, &x);
+	if ((rc = wf_execute_retry(&x, &w)))
+		return api_rfail(r, &x, rc);
+	out = json_object_new_object();
+	json_object_object_add(out, "id", json_object_new_int64(w.new_id));
+	json_object_object_add(out, "status", w.status == WF_QUEUEING
+						      ? NULL
+						      : json_object_new_int(w.status));
+	json_object_object_add(out, "retryOfId", json_object_new_int64(w.exec_id));
+	r->exec_ids[0] = w.new_id;
 	r->nexec_ids = 1;
 	req_set_data(r, out);
 	return 0;

@@ -16,7 +16,11 @@
 #include "wf_graph.h"
 #include "wf_version.h"
 
-#define TRIGGER_TYPE "custom-action"
+/* The trigger types flowcgi runs. */
+static bool type_known(const char *type)
+{
+	return !strcmp(type, "custom-action") || !strcmp(type, "webhook");
+}
 
 static json_object *pick(json_object *values, const char *const *names)
 {
@@ -46,14 +50,16 @@ static int config_errors(struct req *r, json_object *msgs)
 			    "invalid trigger configuration");
 }
 
-/* The trigger config of values, when given, is valid. */
-static int check_config(struct req *r, json_object *values)
+/* The trigger config of values, when given, is valid for its type. */
+static int check_config(struct req *r, const char *type, json_object *values)
 {
 	json_object *msgs;
 	int rc = 0;
 	if (!jsonx_has(values, "config"))
 		return 0;
-	msgs = wf_version_check_config(r->app, jsonx_get(values, "config"));
+	msgs = util_streq(type, "webhook")
+		       ? wf_version_check_webhook(jsonx_get(values, "config"))
+		       : wf_version_check_config(r->app, jsonx_get(values, "config"));
 	if (json_object_array_length(msgs))
 		rc = config_errors(r, msgs);
 	json_object_put(msgs);
@@ -95,11 +101,13 @@ out:
 	return rc;
 }
 
+/* Counted executions, and a webhook's secret masked. */
 static void add_counts(struct req *r)
 {
 	struct rctx x;
 	api_rctx(r, &x);
 	wf_version_counts(&x, r->data);
+	wf_version_mask_secret(r->data);
 }
 
 API_HANDLER(api_workflows_list)
@@ -133,15 +141,18 @@ API_HANDLER(api_workflows_create)
 	if (!type || !*type)
 		return req_fail_msg(r, APP_EVALIDATION, "Trigger type is required",
 				    "the workflow has no \"type\"");
-	if (strcmp(type, TRIGGER_TYPE))
+	if (!type_known(type))
 		return req_fail_msg(r, APP_EVALIDATION,
 				    arena_printf(r->arena,
 						 "Trigger type \"%s\" is not "
 						 "registered",
 						 type),
-				    "flowcgi runs custom-action workflows");
+				    "flowcgi runs custom-action and webhook "
+				    "workflows");
 	v = pick(r->values, wf_version_fields);
-	if ((rc = check_config(r, v))) {
+	if (!strcmp(type, "webhook") && !jsonx_has(v, "config"))
+		json_object_object_add(v, "config", json_object_new_object());
+	if ((rc = check_config(r, type, v))) {
 		json_object_put(v);
 		return rc;
 	}
@@ -161,6 +172,7 @@ API_HANDLER(api_workflows_create)
 	if (rc)
 		return api_rfail(r, &x, rc);
 	req_set_data(r, wf_version_get(&x, id));
+	wf_version_mask_secret(r->data);
 	return 0;
 }
 
@@ -177,6 +189,7 @@ static int reread(struct req *r, struct rctx *x, const struct coll *c,
 	json_object_put(f);
 	if (!rc) {
 		wf_version_counts(x, out);
+		wf_version_mask_secret(out);
 		req_set_data(r, out);
 	}
 	return rc;
@@ -205,8 +218,9 @@ API_HANDLER(api_workflows_update)
 		/* Frozen first: a bad config of an executed version is the
 		 * freeze's error.  The config check drops a "main:" prefix
 		 * before it is stored. */
+		wf_version_keep_secret(row, v);
 		if ((rc = api_rfail(r, &x, wf_version_may_update(&x, row, v))) ||
-		    (rc = check_config(r, v)) ||
+		    (rc = check_config(r, jsonx_get_str(row, "type"), v)) ||
 		    (rc = api_rfail(r, &x, wf_version_update(&x, row, v))))
 			break;
 		json_object_array_add(ids, jsonx_ref(jsonx_get(row, "id")));
@@ -260,6 +274,7 @@ API_HANDLER(api_workflows_revision)
 		       : json_object_new_object();
 	json_object_object_del(over, "enabled");
 	json_object_object_del(over, "type");
+	wf_version_keep_secret(json_object_array_get_idx(rows, 0), over);
 	api_rctx(r, &x);
 	rc = wf_version_copy(&x, json_object_array_get_idx(rows, 0), over, &id);
 	json_object_put(over);
@@ -269,6 +284,7 @@ API_HANDLER(api_workflows_revision)
 	if (rc)
 		return api_rfail(r, &x, rc);
 	req_set_data(r, wf_version_get(&x, id));
+	wf_version_mask_secret(r->data);
 	return 0;
 }
 

@@ -37,6 +37,7 @@ void app_config_load(struct app_config *cfg, const char *db_path)
 	if (cfg->step_limit > APP_STEP_LIMIT_MAX)
 		cfg->step_limit = APP_STEP_LIMIT_MAX;
 	cfg->sync_timeout = env_ll("FLOWCGI_SYNC_TIMEOUT_MS", 30000);
+	cfg->idem_ttl = env_ll("FLOWCGI_IDEMPOTENCY_TTL", 86400);
 }
 
 /* The key tokens are signed with: FLOWCGI_APP_KEY wins over the stored

@@ -21,6 +21,7 @@ struct app_config {
 	long long loop_limit;   /* FLOWCGI_LOOP_LIMIT */
 	long long step_limit;   /* FLOWCGI_STEP_LIMIT */
 	long long sync_timeout; /* FLOWCGI_SYNC_TIMEOUT_MS */
+	long long idem_ttl;     /* FLOWCGI_IDEMPOTENCY_TTL, seconds */
 };
 
 struct app {

@@ -15,6 +15,7 @@
 #include "crypto.h"
 #include "err.h"
 #include "jsonx.h"
+#include "maint.h"
 #include "records.h"
 #include "store.h"
 #include "util.h"
@@ -44,6 +45,7 @@ static void usage(FILE *f)
 	      "  token --user U|E [--role R] [--expires 30d|never]\n"
 	      "                                 print an API-key token\n"
 	      "  run-queue [--db FILE]          run queued asynchronous work\n"
+	      "  maintain [--db FILE]           the maintenance step now (cron)\n"
 	      "  routes                         print the route table (resource,\n"
 	      "                                 action, ACL action, access, lock,\n"
 	      "                                 handler; tab-separated)\n"
@@ -423,6 +425,25 @@ static int cmd_run_queue(struct opts *o)
 	return rc ? 1 : 0;
 }
 
+/* maintain: the maintenance step at once, for a cron job. */
+static int cmd_maintain(struct opts *o)
+{
+	struct app a;
+	struct maint_report rep;
+	int rc;
+	if (open_app(&a, o->db, false))
+		return 1;
+	rc = maint_run(&a, &rep);
+	if (rc)
+		fprintf(stderr, "flowcgi: maintenance failed: %s\n",
+			store_errmsg(a.st));
+	else
+		printf("expired idempotency keys removed: %lld\n",
+		       (long long)rep.idempotency_keys);
+	app_close(&a);
+	return rc ? 1 : 0;
+}
+
 /* routes: the route table, one route a line, tab-separated. */
 static int cmd_routes(struct opts *o)
 {
@@ -444,7 +465,7 @@ static const struct command {
 } commands[] = {
 	{"init", cmd_init},         {"user add", cmd_user_add},
 	{"token", cmd_token},       {"run-queue", cmd_run_queue},
-	{"routes", cmd_routes},
+	{"routes", cmd_routes},     {"maintain", cmd_maintain},
 };
 
 int cli_run(int argc, char **argv)

@@ -8,6 +8,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include "util.h"
@@ -120,4 +121,61 @@ bool crypto_password_verify(const char *password, const char *stored)
 	ok = crypto_equal(key_hex, stored + SALT_HEX, 2 * KEY_BYTES);
 	OPENSSL_cleanse(key_hex, sizeof(key_hex));
 	return ok;
+}
+
+void crypto_hmac_sha256(const void *key, size_t keylen, const void *p, size_t n,
+			unsigned char out[32])
+{
+	unsigned int len = 32;
+	if (!HMAC(EVP_sha256(), key, (int)keylen, p, n, out, &len)) {
+		fputs("flowcgi: HMAC failed\n", stderr);
+		abort();
+	}
+}
+
+char *crypto_base64(const void *p, size_t n)
+{
+	char *out = malloc(4 * ((n + 2) / 3) + 1);
+	if (!out)
+		abort();
+	EVP_EncodeBlock((unsigned char *)out, p, (int)n);
+	return out;
+}
+
+unsigned char *crypto_base64_decode(const char *s, size_t *outlen)
+{
+	size_t n = strlen(s), pad = 0;
+	char *in;
+	unsigned char *out;
+	int len;
+
+	if (n > (1u << 20))
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '+' || s[i] == '/' ||
+		      (s[i] == '=' && i + 2 >= n)))
+			return NULL;
+	while (n > 0 && s[n - 1] == '=')
+		n--;
+	if (n % 4 == 1)
+		return NULL;
+	pad = (4 - n % 4) % 4;
+	in = malloc(n + pad + 1);
+	out = malloc((n + pad) / 4 * 3 + 1);
+	if (!in || !out)
+		abort();
+	memcpy(in, s, n);
+	memset(in + n, '=', pad);
+	in[n + pad] = 0;
+	len = EVP_DecodeBlock(out, (unsigned char *)in, (int)(n + pad));
+	free(in);
+	if (len < 0) {
+		free(out);
+		return NULL;
+	}
+	/* EVP_DecodeBlock counts the padding as zero bytes. */
+	*outlen = (size_t)len - pad;
+	out[*outlen] = 0;
+	return out;
 }

@@ -22,6 +22,14 @@ void crypto_random(void *buf, size_t n);
 bool crypto_equal(const void *a, const void *b, size_t n);
 /* Lower-case hex SHA-256 of n bytes. */
 void crypto_sha256_hex(const void *p, size_t n, char out[65]);
+/* HMAC-SHA256 of n bytes with keylen key bytes into out (32 bytes). */
+void crypto_hmac_sha256(const void *key, size_t keylen, const void *p, size_t n,
+			unsigned char out[32]);
+/* Standard base64 (with padding) of n bytes; malloc'd. */
+char *crypto_base64(const void *p, size_t n);
+/* Decode standard base64 (padding optional, no whitespace); malloc'd bytes
+ * and *outlen, or NULL when s is not base64. */
+unsigned char *crypto_base64_decode(const char *s, size_t *outlen);
 /* 64 hex chars from 32 random bytes: the generated app secret. */
 void crypto_new_secret(char out[65]);
 /* Hash password (UTF-8, NUL-terminated) into out in the format above.

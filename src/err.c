@@ -60,6 +60,24 @@ static const struct err_info table[APP_E__COUNT] = {
 		"Database is busy, please retry"},
 	[APP_ECONFLICT] = {400, "UNIQUE_VIOLATION", "Value must be unique"},
 	[APP_ELIMIT] = {500, "LIMIT_EXCEEDED", "Workflow limit exceeded"},
+	[APP_EIDEM_INVALID] = {400, "INVALID_IDEMPOTENCY_KEY",
+		"Invalid Idempotency-Key"},
+	[APP_EIDEM_MISMATCH] = {422, "IDEMPOTENCY_KEY_MISMATCH",
+		"Idempotency-Key was used with a different request"},
+	[APP_EIDEM_IN_USE] = {409, "IDEMPOTENCY_KEY_IN_USE",
+		"A request with this Idempotency-Key is still running"},
+	[APP_ESIGNATURE] = {401, "INVALID_SIGNATURE", "Invalid signature"},
+	[APP_ESIG_EXPIRED] = {401, "SIGNATURE_EXPIRED",
+		"Signature timestamp is outside the tolerance"},
+	[APP_ETXN_CONFLICT] = {409, "TRANSACTION_CONFLICT",
+		"The transaction conflicted with another one, please retry"},
+	[APP_EDB_UNAVAILABLE] = {503, "DATABASE_UNAVAILABLE",
+		"Database is unavailable"},
+	[APP_EDB_READONLY] = {503, "DATABASE_READONLY", "Database is read-only"},
+	[APP_EDB_CORRUPT] = {503, "DATABASE_CORRUPT", "Database is damaged"},
+	[APP_ESTORAGE_FULL] = {507, "STORAGE_FULL", "Storage is full"},
+	[APP_EINPUT_LIMIT] = {400, "INPUT_LIMIT_EXCEEDED",
+		"The request exceeds a limit"},
 };
 
 const struct err_info *err_info(int err)
@@ -73,14 +91,18 @@ const char *err_status_text(int status)
 {
 	switch (status) {
 	case 200: return "OK";
+	case 202: return "Accepted";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
 	case 413: return "Payload Too Large";
+	case 422: return "Unprocessable Entity";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
+	case 507: return "Insufficient Storage";
 	default: return "Unknown";
 	}
 }

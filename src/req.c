@@ -157,6 +157,11 @@ int req_parse(struct req *r, long long max_body)
 				    "the body has %lld bytes, more than the "
 				    "limit of %lld (FLOWCGI_MAX_BODY)",
 				    r->content_length, max_body);
+	if (r->raw_body) {
+		/* The handler reads the bytes (a signed webhook). */
+		r->values = json_object_new_object();
+		return 0;
+	}
 	return parse_body(r);
 }
 
@@ -235,8 +240,10 @@ static json_object *error_list(struct req *r)
 	return list;
 }
 
-static int final_status(const struct req *r)
+int req_status(const struct req *r)
 {
+	if (r->replayed)
+		return r->replay_status;
 	return r->err ? err_info(r->err)->status : r->status;
 }
 
@@ -247,26 +254,34 @@ static void exec_ids(const struct req *r, struct buf *out)
 			   (long long)r->exec_ids[i]);
 }
 
-void req_render(struct req *r, struct buf *out)
+const char *req_body_text(struct req *r)
 {
-	json_object *body = json_object_new_object();
-	int status = final_status(r);
-	const char *text;
+	json_object *body;
 
-	if (r->err) {
+	if (r->out_body)
+		return r->out_body;
+	body = json_object_new_object();
+	if (r->err)
 		json_object_object_add(body, "errors",
 				       r->errors ? jsonx_ref(r->errors)
 						 : error_list(r));
-	} else {
-		if (r->has_data)
-			json_object_object_add(body, "data", jsonx_ref(r->data));
-		if (r->meta)
-			json_object_object_add(body, "meta", jsonx_ref(r->meta));
-		if (r->messages && json_object_array_length(r->messages))
-			json_object_object_add(body, "messages",
-					       jsonx_ref(r->messages));
-	}
-	text = jsonx_str(body);
+	else if (r->has_data)
+		json_object_object_add(body, "data", jsonx_ref(r->data));
+	/* A dry run's or a trace's meta rides on errors too. */
+	if (r->meta && (!r->err || r->dry_run || jsonx_has(r->meta, "trace")))
+		json_object_object_add(body, "meta", jsonx_ref(r->meta));
+	if (!r->err && r->messages && json_object_array_length(r->messages))
+		json_object_object_add(body, "messages", jsonx_ref(r->messages));
+	r->out_body = arena_strdup(r->arena, jsonx_str(body));
+	json_object_put(body);
+	return r->out_body;
+}
+
+void req_render(struct req *r, struct buf *out)
+{
+	int status = req_status(r);
+	const char *text = req_body_text(r);
+
 	buf_printf(out,
 		   "Status: %d %s\r\n"
 		   "Content-Type: application/json; charset=utf-8\r\n"
@@ -280,6 +295,10 @@ void req_render(struct req *r, struct buf *out)
 		exec_ids(r, out);
 		buf_puts(out, "\r\n");
 	}
+	if (r->replayed)
+		buf_puts(out, "Idempotent-Replayed: true\r\n");
+	if (r->err == APP_EIDEM_IN_USE)
+		buf_puts(out, "Retry-After: 1\r\n");
 	if (r->who.renewed)
 		buf_printf(out,
 			   "X-New-Token: %s\r\n"
@@ -288,7 +307,6 @@ void req_render(struct req *r, struct buf *out)
 	buf_puts(out, "\r\n");
 	if (strcmp(r->method ? r->method : "", "HEAD"))
 		buf_puts(out, text);
-	json_object_put(body);
 }
 
 void req_set_request_id(struct req *r, const char *given)
@@ -353,7 +371,7 @@ void req_log_line(struct req *r, const char *route, struct buf *out)
 	masked_uri(r, &tmp);
 	json_object_object_add(o, "path", json_object_new_string(buf_str(&tmp)));
 	json_object_object_add(o, "route", route ? json_object_new_string(route) : NULL);
-	json_object_object_add(o, "status", json_object_new_int(final_status(r)));
+	json_object_object_add(o, "status", json_object_new_int(req_status(r)));
 	json_object_object_add(o, "durationMs",
 			       jsonx_number((double)(util_mono_us() - r->started_us) /
 					    1000.0));

@@ -45,6 +45,9 @@ struct req {
 	int64_t started_us;         /* monotonic start, for the duration */
 	const char *body;
 	size_t body_len;
+	bool raw_body;              /* the route reads the body's bytes itself */
+	const char *idempotency_key; /* Idempotency-Key */
+	char **env;                 /* the transport's NAME=value params */
 	long long content_length;   /* -1: none given */
 
 	/* parsed */
@@ -71,6 +74,14 @@ struct req {
 	json_object *errors;        /* a prepared error list (root) */
 	int64_t exec_ids[64];       /* executions this request created */
 	int nexec_ids;
+	bool dry_run;               /* roll everything back (?dryRun=true) */
+	const char *out_body;       /* the rendered body, once rendered */
+	/* Idempotency-Key: the answer to store (scope "<user>:<key>" and
+	 * the request's fingerprint), or one replayed from the store. */
+	const char *idem_scope;
+	const char *idem_fp;
+	bool replayed;
+	int replay_status;
 
 	/* error detail */
 	int err;
@@ -106,6 +117,10 @@ int req_route(struct req *r);
  * else make one (24 random hex digits). */
 void req_set_request_id(struct req *r, const char *given);
 
+/* The HTTP status the answer has now. */
+int req_status(const struct req *r);
+/* The JSON body of the answer, rendered once (arena). */
+const char *req_body_text(struct req *r);
 /* Render the CGI response (Status line, headers, blank line, body). */
 void req_render(struct req *r, struct buf *out);
 /* The request log line (one JSON object, no newline) for r answered with

@@ -119,6 +119,7 @@ const char *const schema_sys_defs[] = {
 	F("status", "integer") "," F("reason", "string") ","
 	"{\"name\":\"dispatched\",\"type\":\"boolean\",\"defaultValue\":false},"
 	F("parentExecutionId", "bigInt") "," F("stack", "json") ","
+	F("retryOfId", "bigInt") ","
 	F("output", "json") ","
 	"{\"name\":\"manually\",\"type\":\"boolean\",\"defaultValue\":false},"
 	"{\"name\":\"worker\",\"type\":\"string\",\"hidden\":true},"
@@ -138,6 +139,14 @@ const char *const schema_sys_defs[] = {
 
 	"{\"name\":\"tokenBlacklist\",\"security\":true,\"internal\":true,\"fields\":[" AT ","
 	ID "," F("token", "string") "," F("expiration", "date") "]}",
+
+	/* Answers stored under an Idempotency-Key: scopeKey is "<userId>:<key>"
+	 * (a webhook's: "webhook:<workflow key>:<delivery id>"). */
+	"{\"name\":\"idempotencyKeys\",\"internal\":true,\"fields\":[" AT ","
+	ID ",{\"name\":\"scopeKey\",\"type\":\"string\",\"unique\":true},"
+	F("fingerprint", "string") "," F("status", "integer") ","
+	F("body", "text") "," F("executionIds", "string") ","
+	F("expiresAt", "bigInt") "]}",
 
 	NULL,
 };

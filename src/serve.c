@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "err.h"
 #include "log.h"
+#include "maint.h"
 #include "req.h"
 #include "store.h"
 #include "util.h"
@@ -101,6 +102,8 @@ bool serve_request(struct app *a, struct arena *arena,
 	r.accept = copy(&r, io, "HTTP_ACCEPT");
 	r.origin = copy(&r, io, "HTTP_ORIGIN");
 	r.uri = copy(&r, io, "REQUEST_URI");
+	r.idempotency_key = copy(&r, io, "HTTP_IDEMPOTENCY_KEY");
+	r.env = io->env;
 	r.remote_addr = copy(&r, io, "REMOTE_ADDR");
 	req_set_request_id(&r, io->param(io->ctx, "HTTP_X_REQUEST_ID"));
 	cl = io->param(io->ctx, "CONTENT_LENGTH");
@@ -160,7 +163,7 @@ int serve_fcgi(struct app *a)
 		wf_queue_run(a, &n);
 	}
 	while (FCGX_Accept_r(&req) >= 0) {
-		struct serve_io io = {fcgx_param, fcgx_read, &req};
+		struct serve_io io = {fcgx_param, fcgx_read, &req, req.envp};
 		log_set_sink(fcgx_log, &req);
 		bool drained = serve_request(a, arena, &io, &out);
 		FCGX_PutStr(out.data, (int)out.len, req.out);
@@ -180,7 +183,7 @@ int serve_fcgi(struct app *a)
 		/* The response is out: now the queued asynchronous work, then
 		 * the WAL checkpoint, both outside any writers' lock. */
 		wf_queue_after_response(a);
-		store_maintain(a->st);
+		maint_tick(a);
 		if (out.cap > (1 << 20))
 			buf_free(&out);
 	}
@@ -209,7 +212,7 @@ int serve_cgi(struct app *a)
 {
 	struct arena *arena = arena_new();
 	struct buf out = {0};
-	struct serve_io io = {env_param, stdin_read, NULL};
+	struct serve_io io = {env_param, stdin_read, NULL, environ};
 
 	serve_request(a, arena, &io, &out);
 	fwrite(out.data, 1, out.len, stdout);
@@ -223,6 +226,6 @@ int serve_cgi(struct app *a)
 	 * work it runs what an earlier one left behind. */
 	a->queued = true;
 	wf_queue_after_response(a);
-	store_maintain(a->st);
+	maint_tick(a);
 	return 0;
 }

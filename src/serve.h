@@ -21,6 +21,7 @@ struct serve_io {
 	/* Read up to n bytes; returns the count, 0 at end, -1 on error. */
 	long (*read)(void *ctx, char *buf, size_t n);
 	void *ctx;
+	char **env; /* every param as NAME=value, for the request headers */
 };
 
 /* Build r from io (params copied to the arena, body read), run the API,

@@ -3,7 +3,7 @@
  *
  * A struct wf_flow is one workflow version compiled for running: its
  * nodes linked into chains and branches, each bound to its instruction.
- * Flows of enabled workflows live in the process cache (wf_cache) until
+ * Flows of enabled workflows live in the process cache (wf_flow.c) until
  * the database's workflow counter moves.  A struct wf_exec is one running
  * execution: its context, its jobs (kept in memory and written when the
  * execution stops, in whichever transaction the caller chooses) and the
@@ -35,7 +35,7 @@ enum {
 struct wf_exec;
 struct wf_node;
 
-/* What an instruction does (one row of the table in wf_nodes.c). */
+/* What an instruction does (one row of the table in wf_node.c). */
 struct wf_node_type {
 	const char *name;
 	/* Check a config when a node is saved; -1 with a message. */
@@ -88,12 +88,14 @@ struct wf_flow {
 struct wf_job {
 	int64_t node_id;
 	const char *node_key;
+	const struct wf_node *node;
 	int status;
 	json_object *result;
 	json_object *meta;
 	char *log;            /* jobs.log (json-query errors), or NULL */
 	int upstream;         /* index of the input job, -1 none */
 	int64_t started_ms;
+	double duration_ms;   /* how long its instruction ran */
 };
 
 struct wf_exec {
@@ -114,6 +116,9 @@ struct wf_exec {
 	int64_t steps;
 	int64_t deadline;         /* monotonic ms; 0: none */
 	bool manually;
+	int64_t retry_of;         /* the execution this one runs again */
+	bool dry_run;             /* nothing leaves the database: request
+				   * nodes describe the call instead */
 	char error[512];          /* why the execution failed */
 	const struct wf_node *error_node;
 	int64_t id;               /* execution row, once stored */
@@ -122,18 +127,19 @@ struct wf_exec {
 
 /* ---- flows: wf_flow.c ---- */
 
-/* The enabled, current workflow with key (NULL when none). */
+/* The enabled, current workflow with key (NULL when none), from the
+ * process cache, which is rebuilt when the workflow counter moved. */
 const struct wf_flow *wf_flow_enabled(struct app *a, const char *key);
 /* Why key matched no enabled workflow: "unknown" or "disabled". */
 const char *wf_flow_absent_reason(struct app *a, const char *key);
 /* Load any version by id (not cached); free with wf_flow_free. */
 int wf_flow_load(struct app *a, int64_t id, struct wf_flow **out);
 void wf_flow_free(struct wf_flow *f);
-const struct wf_node_type *wf_node_type(const char *name);
 
-/* ---- engine: wf_engine.c ---- */
+/* ---- executions: wf_exec.c ---- */
 
-/* Prepare an execution of flow with context (takes a reference). */
+/* Prepare an execution of flow with context (takes a reference).  http:
+ * response messages are collected for an HTTP answer. */
 void wf_exec_init(struct wf_exec *e, struct app *a, const struct wf_flow *f,
 		  json_object *context, int64_t user_id, bool http);
 void wf_exec_free(struct wf_exec *e);
@@ -142,33 +148,9 @@ void wf_exec_run(struct wf_exec *e);
 /* Write the execution and its jobs with their final status; *id gets the
  * new execution id. */
 int wf_exec_save(struct wf_exec *e, int64_t *id);
-/* Store a queued (status NULL) execution for an asynchronous run. */
-int wf_queue_add(struct app *a, const struct wf_flow *f,
-		    json_object *context, int64_t *id);
-
-/* For instructions: run the chain from n, its first job's upstream being
- * job index upstream (-1: none); returns the chain's final status
- * (RESOLVED when it ran to its end). */
-int wf_exec_branch(struct wf_exec *e, const struct wf_node *n, int upstream);
-/* The result of job index i (borrowed; NULL for -1). */
-json_object *wf_exec_job_result(struct wf_exec *e, int i);
-/* Record a finished job for n (a variable node rewriting a target's
- * value); returns its index. */
-int wf_exec_job_record(struct wf_exec *e, const struct wf_node *n, int status,
-		  json_object *result, int upstream);
-/* Set the log text of job index i (copied). */
-void wf_exec_job_log(struct wf_exec *e, int i, const char *text);
-/* Resolve a template path against the execution's scope (new ref). */
-json_object *wf_exec_resolve(void *exec, const char *path);
-/* Render a config value with the execution's variables (new ref). */
-json_object *wf_exec_render(struct wf_exec *e, json_object *tmpl);
-/* Stop with a limit error when the step count or the time ran out. */
-bool wf_exec_over_limit(struct wf_exec *e);
-/* Push/pop a loop scope for node n ($scopes.<key> / $scopes.<id>). */
-void wf_exec_scope_set(struct wf_exec *e, const struct wf_node *n,
-		  json_object *scope);
-void wf_exec_scope_clear(struct wf_exec *e, const struct wf_node *n);
-/* Overwrite the result $jobsMapByNodeKey.<key> shows. */
-void wf_exec_jobs_map_set(struct wf_exec *e, const char *key, json_object *v);
+/* What ran, for ?trace and dry runs: {workflowId, workflowKey, title, sync,
+ * status, jobs: [{nodeId, nodeKey, type, title, status, result,
+ * durationMs}]} (new ref). */
+json_object *wf_exec_trace(const struct wf_exec *e);
 
 #endif

@@ -69,6 +69,7 @@ static int job_add(struct wf_exec *e, const struct wf_node *n, int upstream)
 	memset(j, 0, sizeof(*j));
 	j->node_id = n->id;
 	j->node_key = n->key;
+	j->node = n;
 	j->status = WF_PENDING;
 	j->upstream = upstream;
 	j->started_ms = util_now_ms();
@@ -186,7 +187,9 @@ int wf_exec_branch(struct wf_exec *e, const struct wf_node *n, int upstream)
 			res = wf_exec_error_result(m);
 			fail(e, n, m);
 		} else {
+			int64_t t0 = util_mono_us();
 			n->impl->run(e, n, idx, &st, &res);
+			e->jobs[idx].duration_ms = (double)(util_mono_us() - t0) / 1000.0;
 		}
 		if (e->jobs[idx].status == WF_PENDING)
 			e->jobs[idx].status = st;
@@ -413,6 +416,9 @@ int wf_exec_save(struct wf_exec *e, int64_t *id)
 		json_object_object_add(v, "dispatched", json_object_new_boolean(1));
 		json_object_object_add(v, "manually",
 				       json_object_new_boolean(e->manually));
+		if (e->retry_of)
+			json_object_object_add(v, "retryOfId",
+					       json_object_new_int64(e->retry_of));
 		json_object_object_add(v, "startedAt", json_object_new_string(started));
 		json_object_object_add(v, "createdAt", json_object_new_string(started));
 		rc = rec_insert_stored(&x, c, v, &rec);
@@ -429,4 +435,28 @@ out:
 	json_object_put(v);
 	json_object_put(rec);
 	return rc;
+}
+
+json_object *wf_exec_trace(const struct wf_exec *e)
+{
+	json_object *t = json_object_new_object(), *jobs = json_object_new_array();
+	json_object_object_add(t, "workflowId", json_object_new_int64(e->flow->id));
+	json_object_object_add(t, "workflowKey", json_object_new_string(e->flow->key));
+	json_object_object_add(t, "title", json_object_new_string(e->flow->title));
+	json_object_object_add(t, "sync", json_object_new_boolean(e->flow->sync));
+	json_object_object_add(t, "status", status_json(e->status));
+	for (int i = 0; i < e->njobs; i++) {
+		const struct wf_job *j = &e->jobs[i];
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "nodeId", json_object_new_int64(j->node_id));
+		json_object_object_add(o, "nodeKey", json_object_new_string(j->node_key));
+		json_object_object_add(o, "type", json_object_new_string(j->node->type));
+		json_object_object_add(o, "title", json_object_new_string(j->node->title));
+		json_object_object_add(o, "status", json_object_new_int(j->status));
+		json_object_object_add(o, "result", jsonx_ref(j->result));
+		json_object_object_add(o, "durationMs", jsonx_number(j->duration_ms));
+		json_object_array_add(jobs, o);
+	}
+	json_object_object_add(t, "jobs", jobs);
+	return t;
 }

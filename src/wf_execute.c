@@ -12,6 +12,7 @@
 #include "jsonx.h"
 #include "store.h"
 #include "wf_int.h"
+#include "wf_queue.h"
 #include "wf_version.h"
 
 /* The data of a manual run: given as is for a global workflow, else the
@@ -139,5 +140,100 @@ int wf_execute_run(struct rctx *x, struct wf_execute *w)
 		store_rollback(a->st);
 	json_object_put(row);
 	wf_flow_free(f);
+	return rc;
+}
+
+/* The execution row being retried, with its context (new ref). */
+static int retried_row(struct rctx *x, int64_t id, json_object **row)
+{
+	json_object *f = json_object_new_object();
+	struct rec_query q = {.filter = f};
+	int rc;
+	json_object_object_add(f, "id", json_object_new_int64(id));
+	rc = rec_get(x, schema_coll(x->app->schema, "executions"), &q, row);
+	json_object_put(f);
+	if (!rc && !*row) {
+		x->message = "execution not found";
+		rc = rec_fail(x, APP_ERECORD_NOT_FOUND, "no execution %lld",
+			      (long long)id);
+	}
+	return rc;
+}
+
+/* The version to run: the execution's own, or its key's current one. */
+static int retry_flow(struct rctx *x, json_object *row, bool current,
+		      struct wf_flow **f, const struct wf_flow **use)
+{
+	const char *key = jsonx_get_str(row, "key");
+	int64_t wid = 0;
+	*f = NULL;
+	if (current) {
+		*use = key ? wf_flow_enabled(x->app, key) : NULL;
+		if (!*use)
+			return rec_fail(x, APP_EVALIDATION,
+					"workflow key \"%s\" has no enabled "
+					"version",
+					key ? key : "");
+		return 0;
+	}
+	jsonx_get_int(row, "workflowId", &wid);
+	int rc = wf_flow_load(x->app, wid, f);
+	if (!rc && !*f) {
+		x->message = "workflow not found";
+		rc = rec_fail(x, APP_ERECORD_NOT_FOUND,
+			      "the version it ran (%lld) was deleted", (long long)wid);
+	}
+	*use = *f;
+	return rc;
+}
+
+/* Run a synchronous retry: its writes stay only when it resolved. */
+static int retry_now(struct rctx *x, const struct wf_flow *f,
+		     json_object *ctx, struct wf_retry *w, int64_t uid)
+{
+	struct store *st = x->app->st;
+	struct wf_exec e;
+	int rc;
+
+	wf_exec_init(&e, x->app, f, jsonx_ref(ctx), uid, false);
+	e.retry_of = w->exec_id;
+	wf_exec_run(&e);
+	w->status = e.status;
+	if (e.status != WF_RESOLVED) {
+		/* Keep the record, not the writes. */
+		store_abort(st);
+		rc = store_begin(st, true);
+		if (!rc && !(rc = wf_exec_save(&e, &w->new_id)))
+			rc = store_commit(st);
+	} else {
+		rc = wf_exec_save(&e, &w->new_id);
+	}
+	wf_exec_free(&e);
+	return rc ? rec_fail(x, rc, "%s", store_errmsg(st)) : 0;
+}
+
+int wf_execute_retry(struct rctx *x, struct wf_retry *w)
+{
+	json_object *row = NULL, *ctx;
+	struct wf_flow *own = NULL;
+	const struct wf_flow *f = NULL;
+	int64_t uid = 0;
+	int rc;
+
+	if ((rc = retried_row(x, w->exec_id, &row)) ||
+	    (rc = retry_flow(x, row, w->current, &own, &f)))
+		goto out;
+	ctx = jsonx_get(row, "context");
+	jsonx_get_int(jsonx_get(ctx, "user"), "id", &uid);
+	if (f->sync) {
+		rc = retry_now(x, f, ctx, w, uid);
+	} else {
+		w->status = WF_QUEUEING;
+		if ((rc = wf_queue_add(x->app, f, ctx, w->exec_id, &w->new_id)))
+			rec_fail(x, rc, "%s", store_errmsg(x->app->st));
+	}
+out:
+	json_object_put(row);
+	wf_flow_free(own);
 	return rc;
 }

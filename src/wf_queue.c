@@ -27,7 +27,7 @@ static const struct coll *executions(struct app *a)
 }
 
 int wf_queue_add(struct app *a, const struct wf_flow *f,
-		    json_object *context, int64_t *id)
+		 json_object *context, int64_t retry_of, int64_t *id)
 {
 	struct rctx x = {.app = a};
 	json_object *v = json_object_new_object(), *rec = NULL;
@@ -41,6 +41,8 @@ int wf_queue_add(struct app *a, const struct wf_flow *f,
 	json_object_object_add(v, "context", jsonx_ref(context));
 	json_object_object_add(v, "status", NULL);
 	json_object_object_add(v, "dispatched", json_object_new_boolean(0));
+	if (retry_of)
+		json_object_object_add(v, "retryOfId", json_object_new_int64(retry_of));
 	rc = rec_insert_stored(&x, executions(a), v, &rec);
 	if (!rc) {
 		a->queued = true;

@@ -11,9 +11,10 @@
 #include "app.h"
 #include "wf.h"
 
-/* Store a queued (status NULL) execution of f; *id gets its id. */
+/* Store a queued (status NULL) execution of f (a re-run of execution
+ * retry_of, or 0); *id gets its id. */
 int wf_queue_add(struct app *a, const struct wf_flow *f, json_object *context,
-		 int64_t *id);
+		 int64_t retry_of, int64_t *id);
 /* At process start: executions left STARTED by dead processes become
  * ABORTED (the caller then runs the queue). */
 void wf_queue_recover(struct app *a);

@@ -424,8 +424,23 @@ static void save_history(struct app *a, struct wf_exec *ex, int n,
 	}
 }
 
+/* Run event i as an execution ex (sync: collecting response messages). */
+static void run_one(struct app *a, struct wf_trigger *t, const struct event *ev,
+		    struct wf_exec *e)
+{
+	bool sync = ev->flow->sync;
+	wf_exec_init(e, a, ev->flow, jsonx_ref(ev->context), t->caller.user_id,
+		     sync);
+	e->dry_run = t->dry_run;
+	wf_exec_run(e);
+	for (size_t m = 0; sync && m < json_object_array_length(e->messages); m++)
+		json_object_array_add(t->messages,
+				      jsonx_ref(json_object_array_get_idx(e->messages,
+									  m)));
+}
+
 /* Run the synchronous events in key order until one stops the request
- * or an end node ends it; returns how many ran in *ran. */
+ * or an end node ends it; *ran counts the executions in ex. */
 static int run_sync(struct app *a, struct wf_trigger *t, struct plan *p,
 		    struct wf_exec *ex, int *item, int *ran, bool *ended)
 {
@@ -434,19 +449,26 @@ static int run_sync(struct app *a, struct wf_trigger *t, struct plan *p,
 			continue;
 		struct wf_exec *e = &ex[*ran];
 		item[(*ran)++] = p->ev[i].item;
-		wf_exec_init(e, a, p->ev[i].flow, jsonx_ref(p->ev[i].context),
-			     t->caller.user_id, true);
-		wf_exec_run(e);
-		for (size_t m = 0; m < json_object_array_length(e->messages); m++)
-			json_object_array_add(t->messages,
-					      jsonx_ref(json_object_array_get_idx(
-						      e->messages, m)));
+		run_one(a, t, &p->ev[i], e);
 		if (e->status == WF_RESOLVED)
 			*ended = ended_on_end(e);
 		else
 			return stopped(t, e);
 	}
 	return 0;
+}
+
+/* A dry run runs the asynchronous events too, inline, after the
+ * synchronous ones (as they would run after the response). */
+static void run_async_dry(struct app *a, struct wf_trigger *t, struct plan *p,
+			  struct wf_exec *ex, int *item, int *ran)
+{
+	for (int i = 0; i < p->nev; i++) {
+		if (p->ev[i].flow->sync)
+			continue;
+		item[*ran] = p->ev[i].item;
+		run_one(a, t, &p->ev[i], &ex[(*ran)++]);
+	}
 }
 
 /* Record the synchronous executions and queue the asynchronous ones, in
@@ -465,7 +487,7 @@ static int record(struct app *a, struct wf_trigger *t, struct plan *p,
 	for (int i = 0; !ended && i < p->nev; i++) {
 		if (p->ev[i].flow->sync)
 			continue;
-		if ((rc = wf_queue_add(a, p->ev[i].flow, p->ev[i].context, &id)))
+		if ((rc = wf_queue_add(a, p->ev[i].flow, p->ev[i].context, 0, &id)))
 			return fail(t, rc, "queueing workflow \"%s\" failed",
 				    p->ev[i].flow->key);
 		by_item[p->ev[i].item] = id;
@@ -473,6 +495,29 @@ static int record(struct app *a, struct wf_trigger *t, struct plan *p,
 	if ((rc = store_commit(a->st)))
 		return fail(t, rc, "%s", store_errmsg(a->st));
 	return 0;
+}
+
+/* The trace: what ran, in run order, then what was queued. */
+static void trace(struct wf_trigger *t, const struct plan *p,
+		  const struct wf_exec *ex, int ran, bool queued)
+{
+	t->trace = json_object_new_array();
+	for (int i = 0; i < ran; i++)
+		json_object_array_add(t->trace, wf_exec_trace(&ex[i]));
+	for (int i = 0; queued && i < p->nev; i++) {
+		const struct wf_flow *f = p->ev[i].flow;
+		json_object *o;
+		if (f->sync)
+			continue;
+		o = json_object_new_object();
+		json_object_object_add(o, "workflowId", json_object_new_int64(f->id));
+		json_object_object_add(o, "workflowKey", json_object_new_string(f->key));
+		json_object_object_add(o, "title", json_object_new_string(f->title));
+		json_object_object_add(o, "sync", json_object_new_boolean(0));
+		json_object_object_add(o, "status", NULL);
+		json_object_object_add(o, "jobs", json_object_new_array());
+		json_object_array_add(t->trace, o);
+	}
 }
 
 static int run_events(struct app *a, struct wf_trigger *t, struct plan *p)
@@ -484,17 +529,31 @@ static int run_events(struct app *a, struct wf_trigger *t, struct plan *p)
 	bool ended = false;
 
 	rc = run_sync(a, t, p, ex, item, &ran, &ended);
-	if (!rc)
-		rc = record(a, t, p, ex, item, ran, ended, by_item);
-	if (rc) {
-		/* The data writes go; what ran is written again alone. */
-		store_abort(a->st);
-		memset(by_item, 0, sizeof(by_item));
-		if (rc == APP_EWF_FAILED || rc == APP_EWF_INTERCEPTED ||
-		    rc == APP_EWF_HANGS)
-			save_history(a, ex, ran, item, by_item);
+	if (t->dry_run) {
+		/* Nothing is recorded: the caller rolls everything back. */
+		if (!rc && !ended)
+			run_async_dry(a, t, p, ex, item, &ran);
+		if (rc)
+			store_abort(a->st);
+	} else {
+		if (!rc)
+			rc = record(a, t, p, ex, item, ran, ended, by_item);
+		if (rc) {
+			/* The data writes go; what ran is written again alone. */
+			store_abort(a->st);
+			memset(by_item, 0, sizeof(by_item));
+			if (rc == APP_EWF_FAILED || rc == APP_EWF_INTERCEPTED ||
+			    rc == APP_EWF_HANGS)
+				save_history(a, ex, ran, item, by_item);
+		}
+		collect_ids(t, p, by_item);
 	}
-	collect_ids(t, p, by_item);
+	if (t->trace_wanted || t->dry_run)
+		trace(t, p, ex, ran, !t->dry_run && !rc && !ended);
+	if (ran) {
+		t->status = ex[ran - 1].status;
+		t->output = jsonx_ref(ex[ran - 1].output);
+	}
 	for (int i = 0; i < ran; i++)
 		wf_exec_free(&ex[i]);
 	return rc;
@@ -507,16 +566,21 @@ int wf_trigger_run(struct app *a, struct wf_trigger *t)
 
 	memset(&p, 0, sizeof(p));
 	t->messages = json_object_new_array();
-	if (!t->spec || !*t->spec)
+	t->status = WF_QUEUEING;
+	if (!t->flow && (!t->spec || !*t->spec))
 		return fail(t, APP_ETRIGGER_REQUIRED,
 			    "the query has no triggerWorkflows parameter");
-	if ((rc = parse_spec(t, &p)))
+	if (!t->flow && (rc = parse_spec(t, &p)))
 		goto out;
 	if ((rc = store_writable(a->st)) || (rc = store_begin(a->st, true))) {
 		rc = fail(t, rc, "%s", store_errmsg(a->st));
 		goto out;
 	}
-	for (int i = 0; !rc && i < p.nitems; i++)
+	if (t->flow) {
+		p.nitems = 1;
+		p.ev[p.nev++] = (struct event){t->flow, jsonx_ref(t->context), 0};
+	}
+	for (int i = 0; !rc && !t->flow && i < p.nitems; i++)
 		rc = plan_item(a, t, &p, i);
 	if (!rc && !p.nev) {
 		log_info("No workflow triggered: %s", buf_str(&p.skipped));
@@ -536,6 +600,10 @@ out:
 void wf_trigger_free(struct wf_trigger *t)
 {
 	json_object_put(t->messages);
+	json_object_put(t->trace);
+	json_object_put(t->output);
+	t->trace = NULL;
+	t->output = NULL;
 	buf_free(&t->reason);
 	free((char *)t->message);
 	t->messages = NULL;

@@ -40,6 +40,14 @@ struct wf_trigger {
 	json_object *assoc;         /* an association resource's filter */
 	json_object *values;        /* the form (the request body) */
 	struct wf_caller caller;
+	bool dry_run;               /* run, then leave everything to roll back:
+				     * nothing recorded or queued, requests
+				     * not sent, async workflows run inline */
+	bool trace_wanted;          /* fill trace */
+	/* Or, instead of spec: one workflow to start with a context of the
+	 * caller's making (a webhook's). */
+	const struct wf_flow *flow;
+	json_object *context;
 	/* out */
 	int err;                    /* 0 or an enum app_err */
 	const char *message;        /* NocoBase's message, when not the table's */
@@ -48,6 +56,11 @@ struct wf_trigger {
 	bool intercepted;           /* an end node failed the request */
 	int64_t ids[WF_TRIGGER_MAX_KEYS];
 	int nids;                   /* executions created, in key order */
+	json_object *trace;         /* what ran (wf_exec_trace), in run order,
+				     * then what was queued */
+	int status;                 /* the last execution's status, or
+				     * WF_QUEUEING for a queued one */
+	json_object *output;        /* its output (an output node's value) */
 };
 
 /* Run the trigger.  The caller's read transaction (if any) is turned into
@@ -75,5 +88,17 @@ struct wf_execute {
 
 /* Errors in x (code, message, reason). */
 int wf_execute_run(struct rctx *x, struct wf_execute *w);
+
+/* executions:retry: a new execution of an execution's workflow version
+ * (or of the current enabled version of its key) with its context.  A
+ * synchronous workflow runs now, in its own transaction (its writes roll
+ * back when it fails, its record stays); an asynchronous one is queued. */
+struct wf_retry {
+	int64_t exec_id;            /* in: the execution to run again */
+	bool current;               /* in: ?version=current */
+	int64_t new_id;             /* out */
+	int status;                 /* out: WF_QUEUEING when queued */
+};
+int wf_execute_retry(struct rctx *x, struct wf_retry *w);
 
 #endif

@@ -172,6 +172,58 @@ json_object *wf_version_check_config(struct app *a, json_object *config)
 	return msgs;
 }
 
+/* A webhook's config: a secret, a scheme flowcgi checks, a tolerance in
+ * seconds.  The secret may be the mask when a client sends back what it
+ * read: the stored one stays (wf_version_keep_secret). */
+json_object *wf_version_check_webhook(json_object *config)
+{
+	json_object *msgs = json_object_new_array(), *t;
+	const char *scheme;
+	double tol;
+
+	if (!json_object_is_type(config, json_type_object)) {
+		add_msg(msgs, "\"config\" must be of type object");
+		return msgs;
+	}
+	if (!json_object_is_type(jsonx_get(config, "secret"), json_type_string) ||
+	    !json_object_get_string_len(jsonx_get(config, "secret")))
+		add_msg(msgs, "\"secret\" is required: a string (Standard "
+			      "Webhooks: whsec_<base64>)");
+	scheme = jsonx_get_str(config, "scheme");
+	if (jsonx_has(config, "scheme") &&
+	    (!scheme || (strcmp(scheme, "standard") && strcmp(scheme, "github"))))
+		add_msg(msgs, "\"scheme\" must be one of [standard, github]");
+	t = jsonx_get(config, "tolerance");
+	if (jsonx_has(config, "tolerance") &&
+	    (!json_object_is_type(t, json_type_int) || !jsonx_to_double(t, &tol) ||
+	     tol <= 0))
+		add_msg(msgs, "\"tolerance\" must be a positive integer (seconds)");
+	return msgs;
+}
+
+void wf_version_mask_secret(json_object *rows)
+{
+	if (json_object_is_type(rows, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(rows); i++)
+			wf_version_mask_secret(json_object_array_get_idx(rows, i));
+		return;
+	}
+	json_object *c = jsonx_get(rows, "config");
+	if (util_streq(jsonx_get_str(rows, "type"), "webhook") &&
+	    jsonx_get_str(c, "secret"))
+		json_object_object_add(c, "secret",
+				       json_object_new_string(WF_VERSION_SECRET_MASK));
+}
+
+void wf_version_keep_secret(json_object *row, json_object *values)
+{
+	json_object *c = jsonx_get(values, "config");
+	if (util_streq(jsonx_get_str(c, "secret"), WF_VERSION_SECRET_MASK))
+		json_object_object_add(c, "secret",
+				       jsonx_ref(jsonx_get(jsonx_get(row, "config"),
+							   "secret")));
+}
+
 bool wf_version_key_valid(const char *k)
 {
 	if (!k || !*k || strlen(k) > 64)
@@ -233,6 +285,26 @@ int wf_version_create(struct rctx *x, json_object *values, int64_t *id)
 	return rc ? rc : wf_version_bump(x);
 }
 
+/* Whether config is row's, but for a webhook's secret: rotating a secret
+ * changes no behaviour an execution recorded. */
+static bool same_config(json_object *row, json_object *config)
+{
+	json_object *a, *b;
+	bool same;
+	if (!util_streq(jsonx_get_str(row, "type"), "webhook"))
+		return jsonx_equal(config, jsonx_get(row, "config"));
+	a = jsonx_copy(config);
+	b = jsonx_copy(jsonx_get(row, "config"));
+	if (json_object_is_type(a, json_type_object))
+		json_object_object_del(a, "secret");
+	if (json_object_is_type(b, json_type_object))
+		json_object_object_del(b, "secret");
+	same = jsonx_equal(a, b);
+	json_object_put(a);
+	json_object_put(b);
+	return same;
+}
+
 int wf_version_may_update(struct rctx *x, json_object *row, json_object *v)
 {
 	int64_t id = 0, executed = 0;
@@ -240,7 +312,7 @@ int wf_version_may_update(struct rctx *x, json_object *row, json_object *v)
 	jsonx_get_int(row, "id", &id);
 	jsonx_get_int(row, "executed", &executed);
 	if (jsonx_has(v, "config") && executed > 0 &&
-	    !jsonx_equal(jsonx_get(v, "config"), jsonx_get(row, "config"))) {
+	    !same_config(row, jsonx_get(v, "config"))) {
 		x->message = "config of executed workflow can not be updated";
 		return rec_fail(x, APP_EWF_EXECUTED,
 				"workflow %lld has executed %lld time(s); make "

@@ -21,6 +21,14 @@ extern const char *const wf_version_fields[];
  * ref, an array, empty when the config is fine).  A "main:" prefix of
  * config.collection is dropped in place (contract §7). */
 json_object *wf_version_check_config(struct app *a, json_object *config);
+/* The same for a webhook workflow's config (secret, scheme, tolerance). */
+json_object *wf_version_check_webhook(json_object *config);
+/* What workflows:get and list show of a webhook's secret. */
+#define WF_VERSION_SECRET_MASK "********"
+/* Mask the secret of webhook rows (an object or an array). */
+void wf_version_mask_secret(json_object *rows);
+/* A config sent back with the mask keeps row's stored secret. */
+void wf_version_keep_secret(json_object *row, json_object *values);
 /* A client-given key: ^[A-Za-z0-9_][A-Za-z0-9_-]*$, at most 64 bytes. */
 bool wf_version_key_valid(const char *key);
 
