@@ -96,7 +96,8 @@ async function countOf(filter) {
 function renderCounts(wf, {total, counts}) {
   if (!total) return [h('span', {class: 'muted'}, 'none')];
   return [
-    h('a', {href: hashFor('executions', {workflow: wf.key}), class: 'count-total'}, String(total)),
+    h('a', {href: hashFor('executions', {workflow: wf.key}), class: 'count-total',
+            title: 'all executions of ' + wf.key}, total + ' total'),
     ' ',
     ...counts.map(([st, n]) => h('a', {
       href: hashFor('executions', {workflow: wf.key, status: statusName(st)}),
