@@ -242,7 +242,7 @@ class Console:
         drawn = self.find('#execution-drawing g.node.status-resolved')
         self.expect(len(drawn) >= 8, 'resolved nodes not coloured in the drawing')
         self.expect(not self.find('#execution-drawing g.failed-node'), 'a failed node highlighted')
-        self.shot('05-execution', self.full_height())
+        self.shot('05-execution', min(1100, self.full_height()))
 
     def executions(self):
         wf = self.spec['workflow']
@@ -277,7 +277,7 @@ class Console:
         self.expect(self.spec['failed_node'] in failed.text, 'failed node %r' % failed.text)
         self.expect(self.spec['failed_node'] in self.text('#failed-at'), 'failed-at line')
         self.expect(self.find('#execution-drawing g.node.not-run'), 'nodes not run not dimmed')
-        self.shot('07-execution-failed', self.full_height())
+        self.shot('07-execution-failed', min(1300, self.full_height()))
 
     def enable_disable(self):
         wf = self.spec['workflow']
