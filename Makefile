@@ -27,7 +27,7 @@ UNITSRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNITS    := $(UNITSRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps test test-unit test-http test-asan asan run bench clean \
-        check-mem format test-console
+        check-mem format test-console console-screenshots
 
 all: $(PROG)
 
@@ -66,6 +66,16 @@ test-http: $(PROG)
 # test-http too). Screenshots: build/console-screenshots/.
 test-console: $(PROG)
 	python3 tests/http/run.py --prog $(CURDIR)/$(PROG) -k test_console
+
+# README's console screenshots (docs/console/*.png), taken by the browser test.
+CONSOLE_SHOTS := 01-signin:signin 02-workflows:workflows 03-workflow-drawing:drawing \
+                 04-trigger:trigger 05-execution:execution 06-executions:executions \
+                 07-execution-failed:execution-failed
+console-screenshots: test-console
+	@mkdir -p docs/console
+	@for s in $(CONSOLE_SHOTS); do \
+		cp build/console-screenshots/$${s%%:*}.png docs/console/$${s##*:}.png; \
+	done; ls -l docs/console
 
 # The whole suite again, built with AddressSanitizer + UBSan, failures fatal.
 test-asan:
