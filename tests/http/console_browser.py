@@ -279,6 +279,80 @@ class Console:
         self.expect(self.find('#execution-drawing g.node.not-run'), 'nodes not run not dimmed')
         self.shot('07-execution-failed', min(1300, self.full_height()))
 
+    # What other issues add to the API (X-Execution-Id on trigger answers,
+    # ?dryRun=true and ?trace=true with meta.dryRun and meta.trace, announced
+    # in /api/openapi.json), played by a stand-in for window.fetch in the
+    # page, so that the console's use of them is tested before the server has
+    # them. A dry run never reaches the server (the server would run it for
+    # real); a real trigger does, and the stand-in adds the header with the
+    # id of the execution it made.
+    FETCH_STUB = r"""
+    const real = window.fetch.bind(window);
+    const spec = arguments[0];
+    const json = (v, headers) => new Response(JSON.stringify(v), {status: 200,
+        headers: Object.assign({'Content-Type': 'application/json'}, headers || {})});
+    window.fetch = async (url, init) => {
+      const u = new URL(url, location.href);
+      if (u.pathname.endsWith('/openapi.json')) {
+        return json({openapi: '3.1.0', paths: {'/{collection}:trigger': {post: {parameters: [
+          {name: 'dryRun', in: 'query'}, {name: 'trace', in: 'query'}]}}}});
+      }
+      if (!/:trigger/.test(u.pathname)) return real(url, init);
+      if (u.searchParams.get('dryRun') === 'true') {
+        return json({messages: [{message: 'order First order reviewed'}], meta: {dryRun: true,
+          trace: [{workflowId: spec.id, workflowKey: spec.key, title: spec.title, sync: true,
+                   status: 1, jobs: [{nodeId: 1, nodeKey: 'k1', type: 'calculation', title: 'tax',
+                                      status: 1, result: 30, durationMs: 0}]}]}});
+      }
+      const res = await real(url, init);
+      const text = await res.text();
+      const list = await real(spec.api + '/executions:list?sort=-id&pageSize=1&fields=id',
+                              {headers: init.headers});
+      const last = (await list.json()).data[0].id;
+      const headers = new Headers(res.headers);
+      headers.set('X-Execution-Id', String(last));
+      window.__lastExecution = last;
+      return new Response(text, {status: res.status, headers});
+    };
+    """
+
+    def future_features(self):
+        s = self.spec
+        wf = s['workflow']
+        self.go('#/workflows', 'workflows')
+        self.d.refresh()        # a new page: features are detected once per page
+        self.ready('workflows')
+        self.d.execute_script(self.FETCH_STUB, {'id': wf['id'], 'key': wf['key'],
+                                                'title': wf['title'], 'api': self.api})
+        # Same page, so the stand-in stays: only the hash changes.
+        self.d.execute_script('location.hash = arguments[0]',
+                              '#/trigger?collection=orders&keys=%s&id=%s' % (wf['key'], s['order_id']))
+        self.ready('trigger')
+        dry = self.one('#trigger-dry-run')
+        self.expect(dry.is_enabled(), 'dry run not offered although openapi.json announces it')
+        dry.click()
+        self.one('#trigger-trace').click()
+        self.one('#trigger-body').send_keys(json.dumps(s['trigger_body']))
+        self.expect('dryRun=true&trace=true' in self.text('#trigger-preview'), 'preview: ' +
+                    self.text('#trigger-preview'))
+        self.one('#trigger-submit').click()
+        self.one('#trigger-status', 'the dry-run answer')
+        out = self.text('#trigger-result')
+        self.expect('Dry run: nothing was written' in out, 'no dry-run notice: ' + out)
+        self.expect('A dry run records no execution' in out, 'dry run listed executions')
+        self.expect('tax' in self.text('#trigger-trace'), 'trace not shown: ' + out)
+        self.shot('09-trigger-dry-run', self.full_height())
+        self.one('#trigger-dry-run').click()
+        self.one('#trigger-trace').click()
+        self.one('#trigger-submit').click()
+        self.wait(lambda: 'X-Execution-Id' in self.text('#trigger-executions'),
+                  'executions from the X-Execution-Id header')
+        link = self.one('#trigger-executions a.exec-link')
+        last = self.d.execute_script('return window.__lastExecution')
+        self.expect(link.get_attribute('data-execution-id') == str(last),
+                    'link to %s, header said %s' % (link.get_attribute('data-execution-id'), last))
+        self.expect(last > self.new_execution, 'no new execution')
+
     def enable_disable(self):
         wf = self.spec['workflow']
         self.go('#/workflows', 'workflows')
@@ -332,7 +406,7 @@ class Console:
 
 
 STEPS = ['sign_in', 'workflows', 'drawing', 'trigger', 'execution', 'executions',
-         'enable_disable', 'no_permission', 'sign_out', 'check_log']
+         'future_features', 'enable_disable', 'no_permission', 'sign_out', 'check_log']
 
 
 def main():
