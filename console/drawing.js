@@ -19,6 +19,7 @@ const LABEL_H = 18;     // branch label above a branch column
 const EMPTY_W = 90;
 const EMPTY_H = 26;
 const PAD = 16;
+const END_H = 26;       // the end marker under the main chain
 const LOOP_SIDE = 40;   // room beside a loop for its "next" and "done" edges
 
 // Branch slots of a branching node: [{index, label}] in drawing order.
@@ -125,7 +126,7 @@ export function drawWorkflow(nodes, opts = {}) {
   if (!chains.length) chains.push(measureChain(null, g, seen));
 
   const width = chains.reduce((a, c) => a + c.w, 0) + HGAP * 2 * (chains.length - 1) + PAD * 2;
-  const height = Math.max(...chains.map((c) => c.h)) + PAD * 2 + 28;
+  const height = Math.max(...chains.map((c) => c.h)) + PAD * 2 + 28 + END_H;
 
   const svg = s('svg', {
     class: 'drawing', xmlns: 'http://www.w3.org/2000/svg',
@@ -152,6 +153,12 @@ export function drawWorkflow(nodes, opts = {}) {
                                  'text-anchor': 'middle'}, 'not linked'));
     }
     drawChain(ctx, c, cx, PAD + 28);
+    if (i === 0 && !c.orphan && !c.empty) {
+      // The end of the workflow.
+      const end = PAD + 28 + c.h;
+      line(svg, cx, end, cx, end + END_H - 14, false);
+      svg.appendChild(s('circle', {cx, cy: end + END_H - 8, r: 6, class: 'finish'}));
+    }
     x += c.w + HGAP * 2;
   });
   return svg;

@@ -22,7 +22,8 @@ export async function signinView(el, path, params, ctx) {
   const form = h('form', {class: 'card signin', id: 'signin-form', novalidate: true},
     h('h1', null, 'Sign in'),
     h('p', {class: 'muted'}, 'Signs in to the flowcgi API at ', h('code', null, ctx.apiBase),
-      '. The console then sees only what the chosen role may see.'),
+      '. Then choose one of your roles in the header: the console sees only what that role ' +
+      'may see.'),
     message ? h('div', {class: 'notice'}, message) : null,
     h('label', {for: 'account'}, 'Email or username'), account,
     h('label', {for: 'password'}, 'Password'), password,

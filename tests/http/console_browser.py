@@ -202,7 +202,7 @@ class Console:
         node.click()
         self.wait(lambda: 'Configuration' in self.text('#node-detail'), 'the node detail')
         self.expect('amount' in self.text('#node-detail'), 'node config not shown')
-        self.shot('03-workflow-drawing', self.full_height())
+        self.shot('03-workflow-drawing', 1650)   # the drawing box is 75vh high
 
     def trigger(self):
         s = self.spec
@@ -242,7 +242,7 @@ class Console:
         drawn = self.find('#execution-drawing g.node.status-resolved')
         self.expect(len(drawn) >= 8, 'resolved nodes not coloured in the drawing')
         self.expect(not self.find('#execution-drawing g.failed-node'), 'a failed node highlighted')
-        self.shot('05-execution', min(1100, self.full_height()))
+        self.shot('05-execution', min(1000, self.full_height()))
 
     def executions(self):
         wf = self.spec['workflow']
