@@ -166,6 +166,10 @@ def start_nginx(site):
         conf, n = re.subn(pat, rep, conf, flags=re.M)
         if not n:
             raise harness.HarnessError('docs/nginx.conf: no %r to replace' % pat)
+    # Temp files in the site too (the built-in /var/lib/nginx is root's).
+    temps = ''.join('    %s_temp_path %s/%s;\n' % (t, sdir, t)
+                    for t in ('client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'))
+    conf = conf.replace('http {\n', 'http {\n' + temps, 1)
     path = os.path.join(sdir, 'nginx.conf')
     with open(path, 'w') as f:
         f.write(conf)
