@@ -1,7 +1,8 @@
 # flowcgi: one plain GNU Makefile.
 #   make            build cgi-bin/flowcgi.fcgi
-#   make test       install missing packages, build, run unit + black-box tests,
-#                   then the same again under ASan+UBSan
+#   make test       install missing packages, build, run unit + black-box tests
+#                   (the console in headless Chromium among them), then the
+#                   same again under ASan+UBSan
 #   make run        demo database + lighttpd on 127.0.0.1, prints curl commands
 #   make bench      wrk against the program and a hello-world baseline
 PKGS     := fcgi json-c sqlite3 libcrypto libcurl
@@ -26,7 +27,7 @@ UNITSRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNITS    := $(UNITSRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps test test-unit test-http test-asan asan run bench clean \
-        check-mem format
+        check-mem format test-console console-screenshots
 
 all: $(PROG)
 
@@ -59,6 +60,22 @@ test-unit: $(UNITS)
 # smoke subset), plus plain CGI mode.
 test-http: $(PROG)
 	python3 tests/http/run.py --prog $(CURDIR)/$(PROG)
+
+# The web console alone: served by lighttpd, Apache, nginx and a shared
+# host, and driven in headless Chromium (tests/http/test_console.py; part of
+# test-http too). Screenshots: build/console-screenshots/.
+test-console: $(PROG)
+	python3 tests/http/run.py --prog $(CURDIR)/$(PROG) -k test_console
+
+# README's console screenshots (docs/console/*.png), taken by the browser test.
+CONSOLE_SHOTS := 01-signin:signin 02-workflows:workflows 03-workflow-drawing:drawing \
+                 04-trigger:trigger 05-execution:execution 06-executions:executions \
+                 07-execution-failed:execution-failed
+console-screenshots: test-console
+	@mkdir -p docs/console
+	@for s in $(CONSOLE_SHOTS); do \
+		cp build/console-screenshots/$${s%%:*}.png docs/console/$${s##*:}.png; \
+	done; ls -l docs/console
 
 # The whole suite again, built with AddressSanitizer + UBSan, failures fatal.
 test-asan:

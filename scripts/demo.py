@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""make run: a demo flowcgi behind lighttpd on 127.0.0.1, with curl commands.
+"""make run: a demo flowcgi behind lighttpd on 127.0.0.1, with curl commands
+and the web console at /console/.
 
     python3 scripts/demo.py [--prog cgi-bin/flowcgi.fcgi] [--port 8080] [--apache]
 
@@ -66,6 +67,9 @@ flowcgi demo: %(kind)s on %(url)s (FastCGI processes: %(pids)s)
 database: %(db)s   (root: admin@nocobase.com / admin123, demo only)
 server log: %(log)s
 
+Console: open %(console)s in a browser and sign in as
+admin@nocobase.com / admin123 (workflows, drawings, executions, a trigger form).
+
 Workflows: "%(reject)s" refuses an indicator below 10 with a message;
 "%(grade)s" grades a sample (A from 90, B from 60, else C); "%(count)s"
 counts a category's posts.
@@ -94,6 +98,7 @@ curl -s -X POST %(signin)s -H 'X-Authenticator: basic' %(J)s -d '{"account":"adm
 Ctrl-C stops the server and removes %(base)s
 ''' % {
         'kind': server.kind, 'url': url,
+        'console': url[:-len('/api')] + '/console/',
         'pids': ' '.join(map(str, server.fcgi_pids())) or 'on demand',
         'db': site.db, 'log': server.logs[0], 'base': site.base, 'H': H, 'J': J,
         'reject': demo['reject'], 'grade': demo['grade'], 'count': demo['count'],

@@ -1,10 +1,12 @@
 #!/bin/sh
 # Installs the Debian packages flowcgi needs to build, test, run and benchmark.
+# (chromium, chromium-driver and python3-selenium: the console's browser test,
+# which runs /usr/bin/python3, where Debian's python3-selenium lives.)
 # As root it runs apt-get; otherwise it prints the exact command and fails.
 set -e
 PKGS="build-essential pkg-config libfcgi-dev libfcgi-bin libjson-c-dev libsqlite3-dev sqlite3 \
 libssl-dev libcurl4-openssl-dev libcmocka-dev lighttpd apache2 libapache2-mod-fcgid \
-curl wrk python3 procps util-linux"
+curl wrk python3 procps util-linux nginx chromium chromium-driver python3-selenium"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -26,6 +26,7 @@ harness.PROG and the environment variable FLOWCGI_PROG.
 Layout of a site (everything under one temp dir, mode 0755 so that www-data
 can traverse it):
     BASE/cgi-bin/flowcgi.fcgi   a copy of the program
+    BASE/console/               a copy of the web console (served at /console/)
     BASE/data/flowcgi.db        the database; data/ belongs to www-data
     BASE/lighttpd-PORT/         one dir per lighttpd (conf, run/, logs/, tmp/)
     BASE/apache-PORT/           one dir per Apache (httpd.conf, run/, logs/)
@@ -436,6 +437,11 @@ class Site:
             self.prog = os.path.join(self.base, 'cgi-bin', 'flowcgi.fcgi')
             shutil.copy(self.src, self.prog)
             os.chmod(self.prog, 0o755)
+            # The web console, where the shipped server configurations serve
+            # it from (<home>/console at /console/).
+            console = os.path.join(REPO, 'console')
+            if os.path.isdir(console):
+                shutil.copytree(console, os.path.join(self.base, 'console'))
             self.data = _mkdir(os.path.join(self.base, 'data'), www=True)
             self.db = os.path.join(self.data, 'flowcgi.db')
             self.logs = _mkdir(os.path.join(self.base, 'logs'), www=True)
