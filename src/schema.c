@@ -81,14 +81,6 @@ static void singular(const char *s, char *out, size_t n)
 	}
 }
 
-static char *xstrdup(const char *s)
-{
-	char *p = s ? strdup(s) : NULL;
-	if (s && !p)
-		abort();
-	return p;
-}
-
 static void field_free(struct field *f)
 {
 	free(f->name);
@@ -221,12 +213,11 @@ static struct field *coll_add(struct coll *c, const char *name,
 			      enum ftype t)
 {
 	struct field *f;
-	c->fields = realloc(c->fields, sizeof(*f) * (size_t)(c->nfields + 1));
-	if (!c->fields)
-		abort();
+	c->fields = util_xrealloc(c->fields,
+				  sizeof(*f) * (size_t)(c->nfields + 1));
 	f = &c->fields[c->nfields++];
 	memset(f, 0, sizeof(*f));
-	f->name = xstrdup(name);
+	f->name = util_xstrdup(name);
 	f->type = t;
 	return f;
 }
@@ -282,14 +273,14 @@ static int field_parse(struct coll *c, json_object *def, char *err,
 	if (!ftype_is_assoc(t))
 		return 0;
 
-	f->target = xstrdup(opt_str(def, "target"));
+	f->target = util_xstrdup(opt_str(def, "target"));
 	if (!f->target) {
 		if (t == FT_HAS_MANY || t == FT_BELONGS_TO_MANY) {
-			f->target = xstrdup(name);
+			f->target = util_xstrdup(name);
 		} else {
 			char plural[80];
 			snprintf(plural, sizeof(plural), "%ss", name);
-			f->target = xstrdup(plural);
+			f->target = util_xstrdup(plural);
 		}
 	}
 	if (!util_is_ident(f->target)) {
@@ -303,26 +294,26 @@ static int field_parse(struct coll *c, json_object *def, char *err,
 	switch (t) {
 	case FT_BELONGS_TO:
 		snprintf(buf, sizeof(buf), "%sId", name);
-		f->foreign_key = xstrdup(fk ? fk : buf);
-		f->target_key = xstrdup(opt_str(def, "targetKey"));
+		f->foreign_key = util_xstrdup(fk ? fk : buf);
+		f->target_key = util_xstrdup(opt_str(def, "targetKey"));
 		break;
 	case FT_HAS_ONE:
 	case FT_HAS_MANY:
 		snprintf(buf, sizeof(buf), "%sId", sing);
-		f->foreign_key = xstrdup(fk ? fk : buf);
-		f->source_key = xstrdup(opt_str(def, "sourceKey"));
+		f->foreign_key = util_xstrdup(fk ? fk : buf);
+		f->source_key = util_xstrdup(opt_str(def, "sourceKey"));
 		break;
 	default: {
 		char tsing[80];
 		singular(f->target, tsing, sizeof(tsing));
 		snprintf(buf, sizeof(buf), "%sId", sing);
-		f->foreign_key = xstrdup(fk ? fk : buf);
+		f->foreign_key = util_xstrdup(fk ? fk : buf);
 		snprintf(buf, sizeof(buf), "%sId", tsing);
-		f->other_key = xstrdup(opt_str(def, "otherKey") ?
+		f->other_key = util_xstrdup(opt_str(def, "otherKey") ?
 				       opt_str(def, "otherKey") : buf);
-		f->source_key = xstrdup(opt_str(def, "sourceKey"));
-		f->target_key = xstrdup(opt_str(def, "targetKey"));
-		f->through = xstrdup(opt_str(def, "through"));
+		f->source_key = util_xstrdup(opt_str(def, "sourceKey"));
+		f->target_key = util_xstrdup(opt_str(def, "targetKey"));
+		f->through = util_xstrdup(opt_str(def, "through"));
 		if (!f->through) {
 			snprintf(err, errlen,
 				 "Field \"%s\" needs a \"through\" collection",
@@ -355,7 +346,7 @@ static bool is_builtin_name(const char *n)
 static int coll_parse(json_object *def, bool system, struct coll **out,
 		      char *err, size_t errlen)
 {
-	struct coll *c = calloc(1, sizeof(*c));
+	struct coll *c = util_xcalloc(1, sizeof(*c));
 	json_object *fields = jsonx_get(def, "fields");
 	const char *name = opt_str(def, "name");
 	bool auto_id = jsonx_get_bool(def, "autoGenId", true);
@@ -364,16 +355,14 @@ static int coll_parse(json_object *def, bool system, struct coll **out,
 			   ? json_object_array_length(fields)
 			   : 0;
 
-	if (!c)
-		abort();
 	*out = NULL;
 	if (!name || !util_is_ident(name)) {
 		snprintf(err, errlen, "Invalid collection name \"%s\"",
 			 name ? name : "");
 		goto fail;
 	}
-	c->name = xstrdup(name);
-	c->title = xstrdup(opt_str(def, "title"));
+	c->name = util_xstrdup(name);
+	c->title = util_xstrdup(opt_str(def, "title"));
 	c->system = system;
 	c->internal = jsonx_get_bool(def, "internal", false);
 	c->reuse_ids = system && jsonx_get_bool(def, "reuseIds", false);
@@ -416,14 +405,14 @@ static int coll_parse(json_object *def, bool system, struct coll **out,
 	if (c->created_by && !coll_has_name(c, "createdById")) {
 		coll_add(c, "createdById", FT_BIGINT);
 		struct field *f = coll_add(c, "createdBy", FT_BELONGS_TO);
-		f->target = xstrdup("users");
-		f->foreign_key = xstrdup("createdById");
+		f->target = util_xstrdup("users");
+		f->foreign_key = util_xstrdup("createdById");
 	}
 	if (c->updated_by && !coll_has_name(c, "updatedById")) {
 		coll_add(c, "updatedById", FT_BIGINT);
 		struct field *f = coll_add(c, "updatedBy", FT_BELONGS_TO);
-		f->target = xstrdup("users");
-		f->foreign_key = xstrdup("updatedById");
+		f->target = util_xstrdup("users");
+		f->foreign_key = util_xstrdup("updatedById");
 	}
 	for (int i = 0; i < c->nfields; i++)
 		if (c->fields[i].primary) {
@@ -498,9 +487,9 @@ static void schema_link(struct schema *s)
 			if (ftype_is_assoc(f->type)) {
 				/* Fill the key defaults from the linked ends. */
 				if (!f->source_key)
-					f->source_key = xstrdup(c->pk);
+					f->source_key = util_xstrdup(c->pk);
 				if (!f->target_key && t)
-					f->target_key = xstrdup(t->pk);
+					f->target_key = util_xstrdup(t->pk);
 			}
 		}
 	}
@@ -516,9 +505,7 @@ static int schema_add_def(struct schema *s, json_object *def, bool system,
 		coll_free(c);
 		return 0; /* a user definition never shadows a system one */
 	}
-	s->colls = realloc(s->colls, sizeof(c) * (size_t)(s->ncolls + 1));
-	if (!s->colls)
-		abort();
+	s->colls = util_xrealloc(s->colls, sizeof(c) * (size_t)(s->ncolls + 1));
 	s->colls[s->ncolls++] = c;
 	return 0;
 }
@@ -526,9 +513,7 @@ static int schema_add_def(struct schema *s, json_object *def, bool system,
 int schema_build(json_object *user_defs, int64_t version, struct schema **out,
 		 char *err, size_t errlen)
 {
-	struct schema *s = calloc(1, sizeof(*s));
-	if (!s)
-		abort();
+	struct schema *s = util_xcalloc(1, sizeof(*s));
 	s->version = version;
 	for (int i = 0; schema_sys_defs[i]; i++) {
 		json_object *d = json_tokener_parse(schema_sys_defs[i]);

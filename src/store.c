@@ -130,9 +130,7 @@ int store_stmt(struct store *st, const char *sql, sqlite3_stmt **out)
 		struct stmt_slot *s = &st->cache[k];
 		if (s->sql)
 			continue;
-		s->sql = strdup(sql);
-		if (!s->sql)
-			abort();
+		s->sql = util_xstrdup(sql);
 		s->hash = h;
 		s->stmt = *out;
 		s->busy = true;
@@ -363,17 +361,13 @@ static long env_long(const char *name, long dflt)
 
 int store_open(const char *path, bool create, struct store **out)
 {
-	struct store *st = calloc(1, sizeof(*st));
+	struct store *st = util_xcalloc(1, sizeof(*st));
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 	int rc;
 
 	*out = NULL;
-	if (!st)
-		abort();
-	st->path = strdup(path);
+	st->path = util_xstrdup(path);
 	st->writer_fd = -1;
-	if (!st->path)
-		abort();
 	if (create)
 		flags |= SQLITE_OPEN_CREATE;
 	else if (access(path, F_OK) != 0) {
@@ -575,7 +569,7 @@ int store_meta_get(struct store *st, const char *key, char **val)
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		const char *v = (const char *)sqlite3_column_text(s, 0);
-		*val = v ? strdup(v) : NULL;
+		*val = util_xstrdup(v);
 		rc = 0;
 	} else if (rc == SQLITE_DONE) {
 		rc = 0;

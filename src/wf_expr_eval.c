@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "jsonx.h"
+#include "util.h"
 #include "wf_expr.h"
 #include "wf_expr_int.h"
 
@@ -114,10 +115,7 @@ void xnums_push(struct xnums *ns, double d)
 {
 	if (ns->n == ns->cap) {
 		size_t cap = ns->cap ? ns->cap * 2 : 16;
-		double *v = realloc(ns->v, cap * sizeof(*v));
-		if (!v)
-			abort();
-		ns->v = v;
+		ns->v = util_xrealloc(ns->v, cap * sizeof(*ns->v));
 		ns->cap = cap;
 	}
 	ns->v[ns->n++] = d;
@@ -399,21 +397,18 @@ static int fx_text_cat(struct xeval *e, json_object *a, json_object *b,
 
 	for (int i = 0; i < 2; i++) {
 		if (json_object_is_type(parts[i], json_type_boolean))
-			s[i] = strdup(json_object_get_boolean(parts[i]) ? "TRUE"
-								       : "FALSE");
+			s[i] = util_xstrdup(json_object_get_boolean(parts[i])
+						    ? "TRUE"
+						    : "FALSE");
 		else
 			s[i] = jsonx_to_js_string(parts[i], true);
-		if (!s[i])
-			abort();
 		n[i] = strlen(s[i]);
 	}
 	int rc = 0;
 	if (n[0] + n[1] > WF_EXPR_MAX_STR) {
 		rc = xerr(e, "String result exceeds %u bytes", WF_EXPR_MAX_STR);
 	} else {
-		char *r = malloc(n[0] + n[1] + 1);
-		if (!r)
-			abort();
+		char *r = util_xmalloc(n[0] + n[1] + 1);
 		memcpy(r, s[0], n[0]);
 		memcpy(r + n[0], s[1], n[1] + 1);
 		*out = json_object_new_string_len(r, (int)(n[0] + n[1]));
@@ -505,9 +500,7 @@ static int eval_call(struct xeval *e, int n, json_object **out)
 			       "%d, actual: %d)", f->name, f->max, argc);
 	if (f->lazy)
 		return f->lazy(e, f, n, out);
-	argv = calloc((size_t)argc + 1, sizeof(*argv));
-	if (!argv)
-		abort();
+	argv = util_xcalloc((size_t)argc + 1, sizeof(*argv));
 	for (int a = x->args; a >= 0; a = e->nodes[a].next, i++)
 		if (xeval_node(e, a, &argv[i]) || xwork(e, argv[i]))
 			goto out;
@@ -538,9 +531,7 @@ static int eval_member(struct xeval *e, struct xnode *x, json_object **out)
 			goto out;
 		k = js_to_string(key);
 	} else {
-		k = strdup(x->name);
-		if (!k)
-			abort();
+		k = util_xstrdup(x->name);
 	}
 	if (!o) {
 		rc = e->engine == XE_MATH

@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "jsonx.h"
+#include "util.h"
 #include "wf_expr.h"
 #include "wf_expr_int.h"
 
@@ -41,13 +42,9 @@ static int fx_num(struct xeval *e, const struct xfn *f, json_object *v,
 /* Excel text of a value: null "", TRUE/FALSE, else JS String(). */
 static char *fx_text(json_object *v)
 {
-	char *s;
-	if (json_object_is_type(v, json_type_boolean)) {
-		s = strdup(json_object_get_boolean(v) ? "TRUE" : "FALSE");
-		if (!s)
-			abort();
-		return s;
-	}
+	if (json_object_is_type(v, json_type_boolean))
+		return util_xstrdup(json_object_get_boolean(v) ? "TRUE"
+								  : "FALSE");
 	return jsonx_to_js_string(v, true);
 }
 
@@ -603,11 +600,9 @@ static int f_jsmath(struct xeval *e, const struct xfn *f, json_object **argv,
 static int f_jsstring(struct xeval *e, const struct xfn *f,
 		      json_object **argv, int argc, json_object **out)
 {
-	char *s = argc ? js_to_string(argv[0]) : strdup("");
+	char *s = argc ? js_to_string(argv[0]) : util_xstrdup("");
 	double d;
 
-	if (!s)
-		abort();
 	if (f->op == 0) { /* String */
 		*out = json_object_new_string(s);
 		free(s);

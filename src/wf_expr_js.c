@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "jsonx.h"
+#include "util.h"
 #include "wf_expr.h"
 
 enum jt { JT_NULL, JT_BOOL, JT_NUM, JT_STR, JT_OBJ };
@@ -78,9 +79,7 @@ static double strtod_n(const char *s, size_t n)
 {
 	char tmp[512];
 	if (n >= sizeof(tmp)) {
-		char *big = strndup(s, n);
-		if (!big)
-			abort();
+		char *big = util_xstrndup(s, n);
 		double d = strtod(big, NULL);
 		free(big);
 		return d;
@@ -148,9 +147,7 @@ double js_parse_float(const char *s)
 char *js_to_string(json_object *v)
 {
 	if (!v) {
-		char *s = strdup("null");
-		if (!s)
-			abort();
+		char *s = util_xstrdup("null");
 		return s;
 	}
 	return jsonx_to_js_string(v, false);
@@ -279,9 +276,7 @@ int js_add(json_object *a, json_object *b, json_object **out)
 		if (la + lb > WF_EXPR_MAX_STR) {
 			rc = -1;
 		} else {
-			char *s = malloc(la + lb + 1);
-			if (!s)
-				abort();
+			char *s = util_xmalloc(la + lb + 1);
 			memcpy(s, sa, la);
 			memcpy(s + la, sb, lb + 1);
 			*out = json_object_new_string_len(s, (int)(la + lb));

@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "jsonx.h"
+#include "util.h"
 
 /* What NocoBase's axios sends when no Accept header is given. */
 #define DEFAULT_ACCEPT "Accept: application/json, text/plain, */*"
@@ -49,16 +50,6 @@ void wf_http_global_cleanup(void)
 	if (init_rc == CURLE_OK)
 		curl_global_cleanup();
 	init_rc = CURLE_FAILED_INIT;
-}
-
-static char *xstrdup(const char *s)
-{
-	char *p = strdup(s);
-	if (!p) {
-		fputs("flowcgi: out of memory\n", stderr);
-		abort();
-	}
-	return p;
 }
 
 static json_object *error_result(const char *message, const char *code)
@@ -357,10 +348,8 @@ out:
 static void add_header(struct call *c, const char *line)
 {
 	struct curl_slist *l = curl_slist_append(c->headers, line);
-	if (!l) {
-		fputs("flowcgi: out of memory\n", stderr);
-		abort();
-	}
+	if (!l)
+		util_oom();
 	c->headers = l;
 }
 
@@ -379,7 +368,7 @@ static int build_headers(struct call *c)
 			json_object *jv = jsonx_get(h, "value"), *prev;
 			char *name = trimmed_js_string(jsonx_get(h, "name"));
 			char *value = trimmed_js_string(jv);
-			char *lc = xstrdup(name);
+			char *lc = util_xstrdup(name);
 			int bad = 0;
 
 			for (char *p = lc; *p; p++)
@@ -508,7 +497,7 @@ static int each_field(struct call *c, field_fn add)
 /* String(v) of a value known to be present: json-c's NULL is JSON null. */
 static char *present_js_string(json_object *v)
 {
-	return v ? jsonx_to_js_string(v, false) : xstrdup("null");
+	return v ? jsonx_to_js_string(v, false) : util_xstrdup("null");
 }
 
 static int add_form_field(struct call *c, const char *name, json_object *v)
@@ -555,7 +544,7 @@ static int build_body(struct call *c, CURL *h)
 			if (jsonx_parse(s, (size_t)json_object_get_string_len(d),
 					JSONX_MAX_DEPTH, &tmp, err,
 					sizeof(err)) == 0) {
-				char *t = trim(xstrdup(s));
+				char *t = trim(util_xstrdup(s));
 				buf_puts(&c->body, t);
 				free(t);
 				json_object_put(tmp);
@@ -578,7 +567,7 @@ static int build_body(struct call *c, CURL *h)
 		   !json_object_is_type(d, json_type_string)) {
 		char *s = strcmp(ct, "text/plain") == 0
 				  ? jsonx_to_js_string(d, false)
-				  : xstrdup(jsonx_str(d));
+				  : util_xstrdup(jsonx_str(d));
 		buf_puts(&c->body, s);
 		free(s);
 	} else {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "jsonx.h"
+#include "util.h"
 #include "wf_jsonq_int.h"
 
 /* Evaluation recurses once per tree level: a.b.c... is refused past this
@@ -83,9 +84,8 @@ static bool digit(char c)
 
 static void tok_push(struct jp *p, struct jtok *t)
 {
-	struct jtok *n = realloc(p->toks, sizeof(*n) * (size_t)(p->ntok + 1));
-	if (!n)
-		abort();
+	struct jtok *n = util_xrealloc(p->toks,
+				       sizeof(*n) * (size_t)(p->ntok + 1));
 	p->toks = n;
 	n[p->ntok++] = *t;
 }
@@ -106,9 +106,7 @@ static size_t delimited(struct jp *p, size_t i, char q)
 /* Copy s[a..b) dropping the backslash of "\<q>". */
 static char *unescape_quote(const char *s, size_t a, size_t b, char q)
 {
-	char *o = malloc(b - a + 1), *w = o;
-	if (!o)
-		abort();
+	char *o = util_xmalloc(b - a + 1), *w = o;
 	for (size_t i = a; i < b; i++) {
 		if (s[i] == '\\' && i + 1 < b && s[i + 1] == q)
 			i++;
@@ -134,10 +132,8 @@ static int lex_quoted(struct jp *p, size_t i, struct jtok *t)
 			       "identifier", i);
 	}
 	t->t = J_QUOTED;
-	t->s = strdup(json_object_get_string(v));
+	t->s = util_xstrdup(json_object_get_string(v));
 	json_object_put(v);
-	if (!t->s)
-		abort();
 	return (int)(e + 1 - i);
 }
 
@@ -184,9 +180,7 @@ static int lex(struct jp *p)
 			while (i + (size_t)n < p->len && id_char(s[i + n]))
 				n++;
 			t.t = J_UNQUOTED;
-			t.s = strndup(s + i, (size_t)n);
-			if (!t.s)
-				abort();
+			t.s = util_xstrndup(s + i, (size_t)n);
 		} else if (digit(c) || (c == '-' && digit(d))) {
 			long long v = 0;
 			bool neg = c == '-';
@@ -300,9 +294,8 @@ static int node(struct jp *p, int kind, int a, int b, int c)
 			       "levels)", JQ_MAX_HEIGHT);
 	if (p->nnodes == p->cap) {
 		int cap = p->cap ? p->cap * 2 : 32;
-		struct jq_node *n = realloc(p->nodes, sizeof(*n) * (size_t)cap);
-		if (!n)
-			abort();
+		struct jq_node *n =
+			util_xrealloc(p->nodes, sizeof(*n) * (size_t)cap);
 		p->nodes = n;
 		p->cap = cap;
 	}
@@ -372,9 +365,7 @@ static int multi_hash(struct jp *p)
 		if (match(p, J_COLON) || (e = expression(p, 0)) < 0 ||
 		    (kv = node(p, JN_KEYVAL, e, -1, -1)) < 0)
 			return -1;
-		p->nodes[kv].name = strdup(key->s);
-		if (!p->nodes[kv].name)
-			abort();
+		p->nodes[kv].name = util_xstrdup(key->s);
 		if (append(p, n, kv, &last))
 			return -1;
 		if (cur(p) == J_RBRACE)

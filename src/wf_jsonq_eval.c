@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "jsonx.h"
+#include "util.h"
 #include "wf_jsonq.h"
 #include "wf_jsonq_int.h"
 
@@ -221,11 +222,9 @@ static int visit_func(struct jq *q, int n, json_object *v, json_object **out)
 {
 	struct jq_node *x = &q->nodes[n];
 	int argc = x->nargs, i = 0, rc = -1;
-	json_object **argv = calloc((size_t)argc + 1, sizeof(*argv));
-	int *refs = calloc((size_t)argc + 1, sizeof(*refs));
+	json_object **argv = util_xcalloc((size_t)argc + 1, sizeof(*argv));
+	int *refs = util_xcalloc((size_t)argc + 1, sizeof(*refs));
 
-	if (!argv || !refs)
-		abort();
 	for (int a = x->args; a >= 0; a = q->nodes[a].next, i++) {
 		refs[i] = -1;
 		if (q->nodes[a].kind == JN_EXPREF)
