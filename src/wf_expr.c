@@ -247,7 +247,7 @@ static int lex_number(struct parser *p)
 	memcpy(tmp, s + st, i - st);
 	tmp[i - st] = 0;
 	p->tok.t = T_NUM;
-	p->tok.v = xnum(strtod(tmp, NULL));
+	p->tok.v = wf_expr_num(strtod(tmp, NULL));
 	p->tok.len = i - st;
 	return 0;
 }
@@ -742,7 +742,7 @@ static json_object *finish(json_object *v, int depth, bool top)
 		double d = json_object_get_double(v);
 		if (!isfinite(d))
 			return NULL;
-		return jsonx_number(top ? xround(d, 9, 0) : d);
+		return jsonx_number(top ? wf_expr_round_mode(d, 9, 0) : d);
 	}
 	case json_type_array: {
 		size_t n = json_object_array_length(v);

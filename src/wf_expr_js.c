@@ -219,7 +219,7 @@ static bool loose(json_object *a, json_object *b, int depth)
 		return js_to_number(a) == js_to_number(b);
 	if (ta == JT_BOOL || tb == JT_BOOL) {
 		bool left = ta == JT_BOOL;
-		t = xnum(js_to_number(left ? a : b));
+		t = wf_expr_num(js_to_number(left ? a : b));
 		r = left ? loose(t, b, depth + 1) : loose(a, t, depth + 1);
 		json_object_put(t);
 		return r;
@@ -285,14 +285,14 @@ int js_add(json_object *a, json_object *b, json_object **out)
 		free(sa);
 		free(sb);
 	} else {
-		*out = xnum(js_to_number(pa) + js_to_number(pb));
+		*out = wf_expr_num(js_to_number(pa) + js_to_number(pb));
 	}
 	json_object_put(pa);
 	json_object_put(pb);
 	return rc;
 }
 
-double xround(double x, int n, int mode)
+double wf_expr_round_mode(double x, int n, int mode)
 {
 	char tmp[48], dig[24], num[32];
 	int nd = 0, e10, keep, prec;
@@ -346,11 +346,11 @@ double xround(double x, int n, int mode)
 
 double wf_expr_round(double x, int n)
 {
-	return xround(x, n, 0);
+	return wf_expr_round_mode(x, n, 0);
 }
 
-const char *xfind(const char *hay, size_t hlen, const char *needle,
-		  size_t nlen)
+const char *wf_expr_find(const char *hay, size_t hlen, const char *needle,
+			 size_t nlen)
 {
 	const char *p = hay, *end = hay + hlen;
 
