@@ -211,23 +211,6 @@ int store_exec(struct store *st, const char *sql)
 	return 0;
 }
 
-void store_ident(struct buf *b, const char *name)
-{
-	/* Names come from the schema, which holds identifiers only; the
-	 * doubling of '"' is the belt to those braces. */
-	buf_putc(b, '"');
-	if (!strchr(name, '"')) {
-		buf_puts(b, name);
-	} else {
-		for (const char *p = name; *p; p++) {
-			if (*p == '"')
-				buf_putc(b, '"');
-			buf_putc(b, *p);
-		}
-	}
-	buf_putc(b, '"');
-}
-
 /* SQLite's own busy timeout sleeps 1, 2, 5, 10 ... 100 ms between tries,
  * so four processes queuing for the write lock spend most of their time
  * asleep after it was released.  Retry in steps of 50 us to 1 ms instead,
