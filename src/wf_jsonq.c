@@ -162,6 +162,66 @@ static int lex_literal(struct jp *p, size_t i, struct jtok *t, char q)
 	return (int)(e + 1 - i);
 }
 
+/* An integer at i (the length lexed, or -1). */
+static int lex_number(struct jp *p, size_t i, struct jtok *t)
+{
+	const char *s = p->src;
+	bool neg = s[i] == '-';
+	long long v = 0;
+	int n = neg;
+
+	while (i + (size_t)n < p->len && digit(s[i + n])) {
+		if (v > 100000000000000LL)
+			return perr(p, "Syntax error at position %zu: number "
+				       "too large", i);
+		v = v * 10 + (s[i + n] - '0');
+		n++;
+	}
+	t->t = J_NUMBER;
+	t->num = neg ? -v : v;
+	return n;
+}
+
+/* An operator or punctuation token at i (the length lexed, or -1). */
+static int lex_punct(struct jp *p, size_t i, struct jtok *t)
+{
+	char c = p->src[i], d = i + 1 < p->len ? p->src[i + 1] : 0;
+
+	switch (c) {
+	case '.': t->t = J_DOT; return 1;
+	case '*': t->t = J_STAR; return 1;
+	case ']': t->t = J_RBRACKET; return 1;
+	case ',': t->t = J_COMMA; return 1;
+	case ':': t->t = J_COLON; return 1;
+	case '@': t->t = J_CURRENT; return 1;
+	case '(': t->t = J_LPAREN; return 1;
+	case ')': t->t = J_RPAREN; return 1;
+	case '{': t->t = J_LBRACE; return 1;
+	case '}': t->t = J_RBRACE; return 1;
+	case '[':
+		t->t = d == ']' ? J_FLATTEN : d == '?' ? J_FILTER : J_LBRACKET;
+		return t->t == J_LBRACKET ? 1 : 2;
+	case '|': t->t = d == '|' ? J_OR : J_PIPE; break;
+	case '&': t->t = d == '&' ? J_AND : J_EXPREF; break;
+	case '!': t->t = d == '=' ? J_NE : J_NOT; break;
+	case '<': t->t = d == '=' ? J_LTE : J_LT; break;
+	case '>': t->t = d == '=' ? J_GTE : J_GT; break;
+	case '=':
+		if (d != '=')
+			return perr(p, "Syntax error at position %zu: unknown "
+				       "token '=' (use ==)", i);
+		t->t = J_EQ;
+		break;
+	default:
+		return perr(p, "Syntax error at position %zu: unknown token "
+			       "'%c'", i, c);
+	}
+	return t->t == J_OR || t->t == J_AND || t->t == J_NE ||
+			       t->t == J_LTE || t->t == J_GTE || t->t == J_EQ
+		       ? 2
+		       : 1;
+}
+
 static int lex(struct jp *p)
 {
 	size_t i = 0;
@@ -182,58 +242,13 @@ static int lex(struct jp *p)
 			t.t = J_UNQUOTED;
 			t.s = util_xstrndup(s + i, (size_t)n);
 		} else if (digit(c) || (c == '-' && digit(d))) {
-			long long v = 0;
-			bool neg = c == '-';
-			n = neg;
-			while (i + (size_t)n < p->len && digit(s[i + n])) {
-				if (v > 100000000000000LL)
-					return perr(p, "Syntax error at position "
-						       "%zu: number too large", i);
-				v = v * 10 + (s[i + n] - '0');
-				n++;
-			}
-			t.t = J_NUMBER;
-			t.num = neg ? -v : v;
+			n = lex_number(p, i, &t);
 		} else if (c == '"') {
 			n = lex_quoted(p, i, &t);
 		} else if (c == '\'' || c == '`') {
 			n = lex_literal(p, i, &t, c);
 		} else {
-			switch (c) {
-			case '.': t.t = J_DOT; break;
-			case '*': t.t = J_STAR; break;
-			case ']': t.t = J_RBRACKET; break;
-			case ',': t.t = J_COMMA; break;
-			case ':': t.t = J_COLON; break;
-			case '@': t.t = J_CURRENT; break;
-			case '(': t.t = J_LPAREN; break;
-			case ')': t.t = J_RPAREN; break;
-			case '{': t.t = J_LBRACE; break;
-			case '}': t.t = J_RBRACE; break;
-			case '[':
-				t.t = d == ']' ? J_FLATTEN : d == '?' ? J_FILTER
-								     : J_LBRACKET;
-				n = t.t == J_LBRACKET ? 1 : 2;
-				break;
-			case '|': t.t = d == '|' ? J_OR : J_PIPE; break;
-			case '&': t.t = d == '&' ? J_AND : J_EXPREF; break;
-			case '!': t.t = d == '=' ? J_NE : J_NOT; break;
-			case '<': t.t = d == '=' ? J_LTE : J_LT; break;
-			case '>': t.t = d == '=' ? J_GTE : J_GT; break;
-			case '=':
-				if (d != '=')
-					return perr(p, "Syntax error at position "
-						       "%zu: unknown token '=' "
-						       "(use ==)", i);
-				t.t = J_EQ;
-				break;
-			default:
-				return perr(p, "Syntax error at position %zu: "
-					       "unknown token '%c'", i, c);
-			}
-			if (t.t == J_OR || t.t == J_AND || t.t == J_NE ||
-			    t.t == J_LTE || t.t == J_GTE || t.t == J_EQ)
-				n = 2;
+			n = lex_punct(p, i, &t);
 		}
 		if (n < 0)
 			return -1;
