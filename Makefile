@@ -50,6 +50,9 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libflowcgi.a | $(BUILD)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Isrc -Wno-missing-prototypes -o $@ $< \
 		$(BUILD)/libflowcgi.a -lcmocka $(LDLIBS)
 
+# The helpers every unit test shares.
+$(UNITS): tests/unit/unit.h
+
 $(BUILD):
 	@mkdir -p $(BUILD)
 
