@@ -102,9 +102,31 @@ static inline void unit_db_close(struct unit_db *d)
 	rmdir(d->dir);
 }
 
+/* The join collection of each belongsToMany field of def that has none
+ * yet, stored as collections:create stores it. */
+static inline void unit_through(struct app *a, json_object *def)
+{
+	json_object *fields = jsonx_get(def, "fields");
+
+	for (size_t i = 0; fields && i < json_object_array_length(fields);
+	     i++) {
+		json_object *f = json_object_array_get_idx(fields, i), *td;
+		const char *th = jsonx_get_str(f, "through");
+		const char *type = jsonx_get_str(f, "type");
+		if (!th || !type || strcmp(type, "belongsToMany") ||
+		    schema_coll(a->schema, th))
+			continue;
+		td = unit_json("{\"fields\":[]}");
+		json_object_object_add(td, "name", json_object_new_string(th));
+		assert_int_equal(store_def_insert(a->st, th, td), 0);
+		json_object_put(td);
+	}
+}
+
 /* Add a collection from a collections:create body (JSON text): normalised,
- * stored, the schema rebuilt and its tables made, as the API does it.
- * Returns 0, or -1 with the refusal in err (a test of bad bodies). */
+ * stored with the join collections it needs, the schema rebuilt and its
+ * tables made, as the API does it.  Returns 0, or -1 with the refusal in
+ * err (a test of bad bodies). */
 static inline int unit_collection_try(struct app *a, const char *json,
 				      char *err, size_t errlen)
 {
@@ -114,6 +136,7 @@ static inline int unit_collection_try(struct app *a, const char *json,
 	json_object_put(body);
 	if (rc)
 		return -1;
+	unit_through(a, def);
 	assert_int_equal(store_def_insert(a->st, jsonx_get_str(def, "name"),
 					  def),
 			 0);
