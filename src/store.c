@@ -52,8 +52,11 @@ int store_fail(struct store *st, int rc, const char *what)
 	if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
 		return store_failf(st, APP_EDB_BUSY,
 				   "database is locked (busy timeout passed)");
-	if (rc == SQLITE_CONSTRAINT_UNIQUE ||
-	    rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+	/* The connection reports primary codes; the constraint's kind is in
+	 * the extended one. */
+	if (prim == SQLITE_CONSTRAINT &&
+	    (sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_UNIQUE ||
+	     sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_PRIMARYKEY)) {
 		const char *m = sqlite3_errmsg(st->db);
 		const char *col = strrchr(m, '.');
 		return store_failf(st, APP_ECONFLICT, "%s must be unique",
