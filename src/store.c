@@ -1,6 +1,8 @@
 /*
  * store: connection, transactions, statement cache, settings, counters and
- * DDL.  Queries over collections live in store_query.c.
+ * DDL of the SQLite backend.  Queries over collections live in
+ * store_query.c, the filter compiler they share with any other backend in
+ * store_filter.c.
  */
 #include "store_int.h"
 
