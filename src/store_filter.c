@@ -51,11 +51,13 @@ void store_filter_init(struct store_filter *q, const struct store_dialect *d,
 		       const struct schema *s, struct buf *sql,
 		       json_object *binds)
 {
-	memset(q, 0, sizeof(*q));
 	q->dialect = d;
 	q->s = s;
 	q->sql = sql;
 	q->binds = binds;
+	q->alias = 0;
+	q->depth = 0;
+	q->err[0] = 0;
 }
 
 /* An alias-qualified column: t<n>."name".  Hot: every query builds a few
