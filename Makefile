@@ -5,6 +5,8 @@
 #                   same again under ASan+UBSan
 #   make run        demo database + lighttpd on 127.0.0.1, prints curl commands
 #   make bench      wrk against the program and a hello-world baseline
+#   make coverage   unit + black-box suites on a gcov build; line coverage
+#                   per file of src/, ending with the TOTAL line
 PKGS     := fcgi json-c sqlite3 libcrypto libcurl
 CC       ?= cc
 OPT      ?= -O2 -g
@@ -27,7 +29,7 @@ UNITSRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNITS    := $(UNITSRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps test test-unit test-http test-asan asan run bench clean \
-        check-mem format test-console console-screenshots
+        check-mem format test-console console-screenshots coverage
 
 all: $(PROG)
 
@@ -48,6 +50,9 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libflowcgi.a | $(BUILD)
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Isrc -Wno-missing-prototypes -o $@ $< \
 		$(BUILD)/libflowcgi.a -lcmocka $(LDLIBS)
+
+# The helpers every unit test shares.
+$(UNITS): tests/unit/unit.h
 
 $(BUILD):
 	@mkdir -p $(BUILD)
@@ -89,6 +94,25 @@ test-asan:
 
 asan: test-asan
 
+# Coverage: a -O0 --coverage build in build-cov/ (FLOWCGI_COVERAGE makes a
+# FastCGI process stopped by SIGTERM/SIGINT write its counts), the unit
+# tests, then the black-box suite; the programs run as www-data under root,
+# so build-cov/ and its .gcda files are left writable by all.  Counts start
+# from zero on every run.
+COVBUILD := build-cov
+GCOVR    := gcovr --root $(CURDIR) --filter '$(CURDIR)/src/' \
+            --object-directory $(CURDIR)/$(COVBUILD) --sort-percentage
+
+coverage: deps
+	@mkdir -p $(COVBUILD)
+	find $(COVBUILD) -name '*.gcda' -delete
+	$(MAKE) BUILD=$(COVBUILD) PROG=$(COVBUILD)/flowcgi.fcgi \
+		OPT="-O0 -g --coverage -DFLOWCGI_COVERAGE" SAN="--coverage" \
+		$(COVBUILD)/flowcgi.fcgi test-unit
+	chmod -R a+rwX $(COVBUILD)
+	python3 tests/http/run.py --prog $(CURDIR)/$(COVBUILD)/flowcgi.fcgi
+	@$(GCOVR) $(COVBUILD) | sed '$$d'
+
 build-asan/flowcgi.fcgi: $(BUILD)/main.o $(BUILD)/libflowcgi.a
 	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
 
@@ -116,6 +140,6 @@ format:
 	clang-format -i src/*.c src/*.h tests/unit/*.c
 
 clean:
-	rm -rf build build-asan $(PROG)
+	rm -rf build build-asan $(COVBUILD) $(PROG)
 
 -include $(OBJS:.o=.d)

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 #define ARENA_BLOCK 16384
 #define ARENA_ALIGN 16
 
@@ -22,19 +24,9 @@ struct arena {
 	struct block *large;  /* one block per large allocation */
 };
 
-static void *xmalloc(size_t n)
-{
-	void *p = malloc(n);
-	if (!p) {
-		fputs("flowcgi: out of memory\n", stderr);
-		abort();
-	}
-	return p;
-}
-
 static struct block *block_new(size_t size)
 {
-	struct block *b = xmalloc(sizeof(*b) + size);
+	struct block *b = util_xmalloc(sizeof(*b) + size);
 	b->next = NULL;
 	b->size = size;
 	b->used = 0;
@@ -43,7 +35,7 @@ static struct block *block_new(size_t size)
 
 struct arena *arena_new(void)
 {
-	struct arena *a = xmalloc(sizeof(*a));
+	struct arena *a = util_xmalloc(sizeof(*a));
 	a->spare = a->head = block_new(ARENA_BLOCK);
 	a->large = NULL;
 	return a;

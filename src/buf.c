@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 static void buf_grow(struct buf *b, size_t extra)
 {
 	size_t need = b->len + extra + 1;
@@ -13,12 +15,7 @@ static void buf_grow(struct buf *b, size_t extra)
 	size_t cap = b->cap ? b->cap : 64;
 	while (cap < need)
 		cap *= 2;
-	char *p = realloc(b->data, cap);
-	if (!p) {
-		fputs("flowcgi: out of memory\n", stderr);
-		abort();
-	}
-	b->data = p;
+	b->data = util_xrealloc(b->data, cap);
 	b->cap = cap;
 }
 

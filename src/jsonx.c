@@ -32,7 +32,7 @@ static json_tokener *tokener(int depth)
 	}
 	tokeners[i].tok = json_tokener_new_ex(depth);
 	if (!tokeners[i].tok)
-		abort();
+		util_oom();
 	tokeners[i].depth = depth;
 	return tokeners[i].tok;
 }
@@ -157,9 +157,7 @@ void jsonx_freeze(json_object *o)
 	char *text;
 	if (!o || json_object_get_userdata(o))
 		return;
-	text = strdup(jsonx_str(o));
-	if (!text)
-		abort();
+	text = util_xstrdup(jsonx_str(o));
 	json_object_set_serializer(o, json_object_userdata_to_json_string, text,
 				   json_object_free_userdata);
 }
@@ -315,9 +313,7 @@ bool jsonx_to_double(json_object *o, double *out)
 static void js_append(char **acc, size_t *len, const char *piece)
 {
 	size_t n = strlen(piece);
-	char *tmp = realloc(*acc, *len + n + 1);
-	if (!tmp)
-		abort();
+	char *tmp = util_xrealloc(*acc, *len + n + 1);
 	*acc = tmp;
 	memcpy(*acc + *len, piece, n + 1);
 	*len += n;
@@ -367,10 +363,8 @@ static void js_string_into(json_object *o, bool null_empty, char **acc,
 
 char *jsonx_to_js_string(json_object *o, bool null_empty)
 {
-	char *acc = malloc(1);
+	char *acc = util_xmalloc(1);
 	size_t len = 0;
-	if (!acc)
-		abort();
 	acc[0] = 0;
 	js_string_into(o, null_empty, &acc, &len, 0);
 	return acc;

@@ -20,16 +20,6 @@ static const char header_b64[] = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
 /* base64url of a 32-byte HMAC-SHA256 is 43 characters. */
 #define SIG_B64_LEN 43
 
-static void *xmalloc(size_t n)
-{
-	void *p = malloc(n);
-	if (!p) {
-		fputs("flowcgi: out of memory\n", stderr);
-		abort();
-	}
-	return p;
-}
-
 char *jwt_b64url_encode(const void *p, size_t n)
 {
 	char *out;
@@ -37,7 +27,7 @@ char *jwt_b64url_encode(const void *p, size_t n)
 
 	if (n > (size_t)INT_MAX / 4 * 3 - 3)
 		return NULL;
-	out = xmalloc((n + 2) / 3 * 4 + 1);
+	out = util_xmalloc((n + 2) / 3 * 4 + 1);
 	len = EVP_EncodeBlock((unsigned char *)out, p, (int)n);
 	while (len > 0 && out[len - 1] == '=')
 		len--;
@@ -84,12 +74,12 @@ unsigned char *jwt_b64url_decode(const char *s, size_t n, size_t *outlen)
 	if (n > 0 && pad > 0 &&
 	    (b64url_value(s[n - 1]) & (pad == 2 ? 0x0f : 0x03)) != 0)
 		return NULL;
-	in = xmalloc(n + pad + 1);
+	in = util_xmalloc(n + pad + 1);
 	for (size_t i = 0; i < n; i++)
 		in[i] = s[i] == '-' ? '+' : s[i] == '_' ? '/' : s[i];
 	memset(in + n, '=', pad);
 	in[n + pad] = 0;
-	out = xmalloc((n + pad) / 4 * 3 + 1);
+	out = util_xmalloc((n + pad) / 4 * 3 + 1);
 	/* EVP_DecodeBlock counts the padding as zero bytes: drop them. */
 	len = EVP_DecodeBlock(out, (unsigned char *)in, (int)(n + pad));
 	free(in);
@@ -138,7 +128,7 @@ char *jwt_sign(json_object *claims, const void *key, size_t keylen)
 		return NULL;
 	plen = strlen(payload);
 	n = hlen + 1 + plen;
-	token = xmalloc(n + 1 + SIG_B64_LEN + 1);
+	token = util_xmalloc(n + 1 + SIG_B64_LEN + 1);
 	memcpy(token, header_b64, hlen);
 	token[hlen] = '.';
 	memcpy(token + hlen + 1, payload, plen);

@@ -17,6 +17,23 @@
 #include "serve.h"
 #include "wf_http.h"
 
+#ifdef FLOWCGI_COVERAGE
+/* make coverage only: a process stopped by its server writes its gcov
+ * counts, then dies of the signal as it would have (the default action
+ * alone would lose the counts). */
+void __gcov_dump(void);
+
+static void stop_coverage(int sig)
+{
+	__gcov_dump();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+#define STOP_ACTION stop_coverage
+#else
+#define STOP_ACTION SIG_DFL
+#endif
+
 /* A server stops its FastCGI processes with SIGTERM (lighttpd, mod_fcgid,
  * spawn-fcgi users) or SIGINT: whatever mask or disposition the spawning
  * process handed down, the default action, an immediate exit, must hold
@@ -29,7 +46,7 @@ static void stop_signals_default(void)
 	sigemptyset(&set);
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		sigaddset(&set, sigs[i]);
-		signal(sigs[i], SIG_DFL);
+		signal(sigs[i], STOP_ACTION);
 	}
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 }

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 #define MEMO_SLOTS 128
 
 struct entry {
@@ -28,9 +30,7 @@ static unsigned hash_key(const char *s)
 
 struct memo *memo_new(void)
 {
-	struct memo *m = calloc(1, sizeof(*m));
-	if (!m)
-		abort();
+	struct memo *m = util_xcalloc(1, sizeof(*m));
 	return m;
 }
 
@@ -76,9 +76,7 @@ void memo_put(struct memo *m, const char *key, json_object *value,
 	}
 	free(e->key);
 	json_object_put(e->value);
-	e->key = strdup(key);
-	if (!e->key)
-		abort();
+	e->key = util_xstrdup(key);
 	e->hash = h;
 	e->value = value;
 	e->expires = expires_ms;

@@ -110,9 +110,7 @@ static void assign(json_object *parent, const char *key, char **segs, int n,
 
 static char *decode(const char *s, size_t n, char *err, size_t errlen)
 {
-	char *d = malloc(n + 1);
-	if (!d)
-		abort();
+	char *d = util_xmalloc(n + 1);
 	memcpy(d, s, n);
 	d[n] = 0;
 	long len = util_url_decode(d, n, true);

@@ -77,13 +77,142 @@ static int bad_value(struct rctx *x, const struct field *f, json_object *v,
 			jsonx_str(v), f->name, want);
 }
 
+/* A string or text field takes any scalar, as JavaScript's String(). */
+static int coerce_text(struct rctx *x, const struct field *f, json_object *v,
+		       json_object **out)
+{
+	enum json_type jt = json_object_get_type(v);
+	char *str;
+
+	if (jt == json_type_string) {
+		*out = jsonx_ref(v);
+		return 0;
+	}
+	if (jt == json_type_object || jt == json_type_array)
+		return bad_value(x, f, v, "a string");
+	str = jsonx_to_js_string(v, false);
+	*out = json_object_new_string(str);
+	free(str);
+	return 0;
+}
+
+/* A number or numeric text, finite (*d); booleans, containers and empty
+ * text are not numbers. */
+static bool number_of(json_object *v, double *d)
+{
+	enum json_type jt = json_object_get_type(v);
+
+	return jt != json_type_boolean && jt != json_type_object &&
+	       jt != json_type_array &&
+	       (jt != json_type_string || json_object_get_string_len(v)) &&
+	       jsonx_to_double(v, d) && isfinite(*d);
+}
+
+static int coerce_integer(struct rctx *x, const struct field *f,
+			  json_object *v, json_object **out)
+{
+	double d;
+
+	if (!number_of(v, &d) || !jsnum_is_int(d))
+		return bad_value(x, f, v, "an integer");
+	if (f->type == FT_INTEGER && (d > 2147483647.0 || d < -2147483648.0))
+		return rec_fail(x, APP_EVALIDATION,
+				"Value %s of field \"%s\" is out of range for "
+				"an integer",
+				jsonx_str(v), f->name);
+	*out = json_object_new_int64((int64_t)d);
+	return 0;
+}
+
+/* float and double as numbers; decimal as its text (the text given, or
+ * the shortest one of the number). */
+static int coerce_real(struct rctx *x, const struct field *f, json_object *v,
+		       json_object **out)
+{
+	char buf[JSNUM_MAX + 8];
+	double d;
+
+	if (!number_of(v, &d))
+		return bad_value(x, f, v, "a number");
+	if (f->type != FT_DECIMAL)
+		*out = json_object_new_double(d);
+	else if (json_object_is_type(v, json_type_string))
+		*out = json_object_new_string(json_object_get_string(v));
+	else
+		*out = json_object_new_string(jsnum_format(d, buf));
+	return 0;
+}
+
+/* true/false, 1/0 and their texts. */
+static int coerce_boolean(struct rctx *x, const struct field *f,
+			  json_object *v, json_object **out)
+{
+	const char *s;
+	int64_t i;
+
+	switch (json_object_get_type(v)) {
+	case json_type_boolean:
+		*out = json_object_new_boolean(json_object_get_boolean(v));
+		return 0;
+	case json_type_int:
+		if ((i = json_object_get_int64(v)) != 0 && i != 1)
+			break;
+		*out = json_object_new_boolean(i == 1);
+		return 0;
+	case json_type_string:
+		s = json_object_get_string(v);
+		if (!strcmp(s, "true") || !strcmp(s, "1"))
+			*out = json_object_new_boolean(1);
+		else if (!strcmp(s, "false") || !strcmp(s, "0"))
+			*out = json_object_new_boolean(0);
+		else
+			break;
+		return 0;
+	default:
+		break;
+	}
+	return bad_value(x, f, v, "a boolean");
+}
+
+/* ISO-8601 text or epoch milliseconds, stored as ISO-8601 UTC text. */
+static int coerce_date(struct rctx *x, const struct field *f, json_object *v,
+		       json_object **out)
+{
+	enum json_type jt = json_object_get_type(v);
+	char iso[32];
+	int64_t ms;
+	double d;
+
+	if (jt == json_type_string &&
+	    !util_ms_from_iso(json_object_get_string(v), &ms)) {
+		util_iso_from_ms(ms, iso);
+	} else if ((jt == json_type_int || jt == json_type_double) &&
+		   jsonx_to_double(v, &d) && isfinite(d)) {
+		util_iso_from_ms((int64_t)d, iso);
+	} else {
+		return bad_value(x, f, v, "an ISO-8601 date");
+	}
+	*out = json_object_new_string(iso);
+	return 0;
+}
+
+static int coerce_password(struct rctx *x, const struct field *f,
+			   json_object *v, json_object **out)
+{
+	char hash[65];
+
+	if (!json_object_is_type(v, json_type_string))
+		return bad_value(x, f, v, "a string");
+	if (crypto_password_hash(json_object_get_string(v), hash))
+		return rec_fail(x, APP_EINTERNAL, "password hashing failed");
+	*out = json_object_new_string(hash);
+	return 0;
+}
+
 int rec_coerce(struct rctx *x, const struct field *f, json_object *v,
 	       json_object **out)
 {
 	enum json_type jt = json_object_get_type(v);
-	double d;
-	int64_t ms;
-	char buf[JSNUM_MAX + 8];
 
 	*out = NULL;
 	if (!v || jt == json_type_null)
@@ -96,82 +225,14 @@ int rec_coerce(struct rctx *x, const struct field *f, json_object *v,
 	}
 	switch (f->type) {
 	case FT_STRING:
-	case FT_TEXT:
-		if (jt == json_type_string) {
-			*out = jsonx_ref(v);
-			return 0;
-		}
-		if (jt == json_type_object || jt == json_type_array)
-			return bad_value(x, f, v, "a string");
-		char *str = jsonx_to_js_string(v, false);
-		*out = json_object_new_string(str);
-		free(str);
-		return 0;
+	case FT_TEXT: return coerce_text(x, f, v, out);
 	case FT_INTEGER:
-	case FT_BIGINT:
-		if (jt == json_type_boolean || jt == json_type_object ||
-		    jt == json_type_array ||
-		    (jt == json_type_string && !json_object_get_string_len(v)) ||
-		    !jsonx_to_double(v, &d) || !jsnum_is_int(d))
-			return bad_value(x, f, v, "an integer");
-		if (f->type == FT_INTEGER && (d > 2147483647.0 || d < -2147483648.0))
-			return rec_fail(x, APP_EVALIDATION,
-					"Value %s of field \"%s\" is out of "
-					"range for an integer",
-					jsonx_str(v), f->name);
-		*out = json_object_new_int64((int64_t)d);
-		return 0;
+	case FT_BIGINT: return coerce_integer(x, f, v, out);
 	case FT_FLOAT:
 	case FT_DOUBLE:
-	case FT_DECIMAL:
-		if (jt == json_type_boolean || jt == json_type_object ||
-		    jt == json_type_array ||
-		    (jt == json_type_string && !json_object_get_string_len(v)) ||
-		    !jsonx_to_double(v, &d) || !isfinite(d))
-			return bad_value(x, f, v, "a number");
-		if (f->type == FT_DECIMAL)
-			*out = json_object_new_string(
-				jt == json_type_string ? json_object_get_string(v)
-						       : jsnum_format(d, buf));
-		else
-			*out = json_object_new_double(d);
-		return 0;
-	case FT_BOOLEAN:
-		if (jt == json_type_boolean) {
-			*out = json_object_new_boolean(json_object_get_boolean(v));
-			return 0;
-		}
-		if (jt == json_type_int && (json_object_get_int64(v) == 0 ||
-					    json_object_get_int64(v) == 1)) {
-			*out = json_object_new_boolean(json_object_get_int64(v));
-			return 0;
-		}
-		if (jt == json_type_string) {
-			const char *s = json_object_get_string(v);
-			if (!strcmp(s, "true") || !strcmp(s, "1")) {
-				*out = json_object_new_boolean(1);
-				return 0;
-			}
-			if (!strcmp(s, "false") || !strcmp(s, "0")) {
-				*out = json_object_new_boolean(0);
-				return 0;
-			}
-		}
-		return bad_value(x, f, v, "a boolean");
-	case FT_DATE:
-		if (jt == json_type_string &&
-		    !util_ms_from_iso(json_object_get_string(v), &ms)) {
-			util_iso_from_ms(ms, buf);
-			*out = json_object_new_string(buf);
-			return 0;
-		}
-		if ((jt == json_type_int || jt == json_type_double) &&
-		    jsonx_to_double(v, &d) && isfinite(d)) {
-			util_iso_from_ms((int64_t)d, buf);
-			*out = json_object_new_string(buf);
-			return 0;
-		}
-		return bad_value(x, f, v, "an ISO-8601 date");
+	case FT_DECIMAL: return coerce_real(x, f, v, out);
+	case FT_BOOLEAN: return coerce_boolean(x, f, v, out);
+	case FT_DATE: return coerce_date(x, f, v, out);
 	case FT_JSON:
 		/* Objects and arrays are bound as their JSON text by the store;
 		 * scalars need it spelled out ("abc" must stay a string). */
@@ -180,17 +241,8 @@ int rec_coerce(struct rctx *x, const struct field *f, json_object *v,
 		else
 			*out = json_object_new_string(jsonx_str(v));
 		return 0;
-	case FT_PASSWORD: {
-		char hash[65];
-		if (jt != json_type_string)
-			return bad_value(x, f, v, "a string");
-		if (crypto_password_hash(json_object_get_string(v), hash))
-			return rec_fail(x, APP_EINTERNAL, "password hashing failed");
-		*out = json_object_new_string(hash);
-		return 0;
-	}
-	default:
-		return bad_value(x, f, v, "a plain value");
+	case FT_PASSWORD: return coerce_password(x, f, v, out);
+	default: return bad_value(x, f, v, "a plain value");
 	}
 }
 
@@ -327,114 +379,122 @@ static json_object *collect(json_object *rows, const char *col)
 	return keys;
 }
 
-static int append_one(struct rctx *x, const struct coll *c, json_object *rows,
+/* Add v to the array under key k of map, creating the array. */
+static void map_push(json_object *map, const char *k, json_object *v)
+{
+	json_object *arr = jsonx_get(map, k);
+	if (!arr) {
+		arr = json_object_new_array();
+		json_object_object_add(map, k, arr);
+	}
+	json_object_array_add(arr, jsonx_ref(v));
+}
+
+/* belongsToMany: each source key's targets, in target order, by the
+ * through rows (links) that join them. */
+static void map_links(const struct field *f, json_object *links,
+		      json_object *targets, json_object *map)
+{
+	for (size_t i = 0; targets && i < json_object_array_length(targets);
+	     i++) {
+		json_object *tr = json_object_array_get_idx(targets, i);
+		const char *tk = key_of(jsonx_get(tr, f->target_key));
+		for (size_t j = 0; j < json_object_array_length(links); j++) {
+			json_object *l = json_object_array_get_idx(links, j);
+			if (strcmp(key_of(jsonx_get(l, f->other_key)), tk))
+				continue;
+			map_push(map, key_of(jsonx_get(l, f->foreign_key)), tr);
+		}
+	}
+}
+
+/* belongsToMany: source key -> array of targets (of t, with sub's
+ * appends), through the join collection. */
+static int map_through(struct rctx *x, const struct field *f,
+		       const struct coll *t, json_object *keys,
+		       json_object *sub, json_object *map)
+{
+	const struct coll *th = schema_coll(S(x), f->through);
+	json_object *links = NULL, *other, *targets = NULL;
+	int rc;
+
+	if (!th)
+		return rec_fail(x, APP_EFIELD,
+				"missing through collection \"%s\"",
+				f->through);
+	if ((rc = find_in(x, th, f->foreign_key, keys, NULL, &links)))
+		return rc;
+	other = collect(links, f->other_key);
+	rc = json_object_array_length(other)
+		     ? find_in(x, t, f->target_key, other, sub, &targets)
+		     : 0;
+	json_object_put(other);
+	if (!rc)
+		map_links(f, links, targets, map);
+	json_object_put(targets);
+	json_object_put(links);
+	return rc;
+}
+
+/* belongsTo, hasOne: key -> the (first) target; hasMany: key -> array of
+ * targets. */
+static int map_direct(struct rctx *x, const struct field *f,
+		      const struct coll *t, json_object *keys,
+		      json_object *sub, json_object *map)
+{
+	const char *tcol = f->type == FT_BELONGS_TO ? f->target_key
+						    : f->foreign_key;
+	json_object *targets = NULL;
+	int rc;
+
+	if (!json_object_array_length(keys))
+		return 0;
+	if ((rc = find_in(x, t, tcol, keys, sub, &targets)))
+		return rc;
+	for (size_t i = 0; i < json_object_array_length(targets); i++) {
+		json_object *tr = json_object_array_get_idx(targets, i);
+		const char *k = key_of(jsonx_get(tr, tcol));
+		if (f->type == FT_HAS_MANY)
+			map_push(map, k, tr);
+		else if (!jsonx_has(map, k))
+			json_object_object_add(map, k, jsonx_ref(tr));
+	}
+	json_object_put(targets);
+	return 0;
+}
+
+/* Load association f (with the nested appends sub) into every row. */
+static int append_one(struct rctx *x, json_object *rows,
 		      const struct field *f, json_object *sub)
 {
 	const struct coll *t = schema_coll(S(x), f->target);
-	json_object *keys = NULL, *targets = NULL, *map = NULL, *through = NULL;
 	const char *src = f->type == FT_BELONGS_TO ? f->foreign_key
 						   : f->source_key;
-	int rc = 0;
+	json_object *keys, *map;
+	int rc;
 
 	if (!t)
 		return rec_fail(x, APP_EFIELD,
-				"Association \"%s\" targets a missing collection "
-				"\"%s\"",
+				"Association \"%s\" targets a missing "
+				"collection \"%s\"",
 				f->name, f->target);
 	keys = collect(rows, src);
 	map = json_object_new_object();
-	if (f->type == FT_BELONGS_TO_MANY) {
-		const struct coll *th = schema_coll(S(x), f->through);
-		json_object *links = NULL, *other;
-		struct rec_query q = {0};
-		if (!th) {
-			rc = rec_fail(x, APP_EFIELD, "missing through collection "
-						     "\"%s\"",
-				      f->through);
-			goto out;
-		}
-		json_object *flt = json_object_new_object(),
-			    *op = json_object_new_object();
-		json_object_object_add(op, "$in", jsonx_ref(keys));
-		json_object_object_add(flt, f->foreign_key, op);
-		q.filter = flt;
-		rc = rec_find(x, th, &q, &links);
-		json_object_put(flt);
-		if (rc)
-			goto out;
-		other = collect(links, f->other_key);
-		rc = json_object_array_length(other)
-			     ? find_in(x, t, f->target_key, other, sub, &targets)
-			     : 0;
-		json_object_put(other);
-		if (rc) {
-			json_object_put(links);
-			goto out;
-		}
-		json_object *by_key = json_object_new_object();
-		for (size_t i = 0; targets && i < json_object_array_length(targets);
-		     i++) {
-			json_object *tr = json_object_array_get_idx(targets, i);
-			json_object_object_add(by_key,
-					       key_of(jsonx_get(tr, f->target_key)),
-					       jsonx_ref(tr));
-		}
-		/* Each source's targets, in target order. */
-		for (size_t i = 0; targets && i < json_object_array_length(targets);
-		     i++) {
-			json_object *tr = json_object_array_get_idx(targets, i);
-			const char *tk = key_of(jsonx_get(tr, f->target_key));
-			for (size_t j = 0; j < json_object_array_length(links); j++) {
-				json_object *l = json_object_array_get_idx(links, j);
-				if (strcmp(key_of(jsonx_get(l, f->other_key)), tk))
-					continue;
-				const char *sk = key_of(jsonx_get(l, f->foreign_key));
-				json_object *arr = jsonx_get(map, sk);
-				if (!arr) {
-					arr = json_object_new_array();
-					json_object_object_add(map, sk, arr);
-				}
-				json_object_array_add(arr, jsonx_ref(tr));
-			}
-		}
-		json_object_put(by_key);
-		json_object_put(links);
-	} else if (json_object_array_length(keys)) {
-		const char *tcol = f->type == FT_BELONGS_TO ? f->target_key
-							    : f->foreign_key;
-		if ((rc = find_in(x, t, tcol, keys, sub, &targets)))
-			goto out;
-		for (size_t i = 0; i < json_object_array_length(targets); i++) {
-			json_object *tr = json_object_array_get_idx(targets, i);
-			const char *k = key_of(jsonx_get(tr, tcol));
-			if (f->type == FT_HAS_MANY) {
-				json_object *arr = jsonx_get(map, k);
-				if (!arr) {
-					arr = json_object_new_array();
-					json_object_object_add(map, k, arr);
-				}
-				json_object_array_add(arr, jsonx_ref(tr));
-			} else if (!jsonx_has(map, k)) {
-				json_object_object_add(map, k, jsonx_ref(tr));
-			}
-		}
-	}
-	for (size_t i = 0; i < json_object_array_length(rows); i++) {
+	if (f->type == FT_BELONGS_TO_MANY)
+		rc = map_through(x, f, t, keys, sub, map);
+	else
+		rc = map_direct(x, f, t, keys, sub, map);
+	for (size_t i = 0; !rc && i < json_object_array_length(rows); i++) {
 		json_object *row = json_object_array_get_idx(rows, i);
 		json_object *v = jsonx_get(map, key_of(jsonx_get(row, src)));
-		if (ftype_is_to_many(f->type))
+		if (ftype_is_to_many(f->type) && !v)
 			json_object_object_add(row, f->name,
-					       v ? jsonx_ref(v)
-						 : json_object_new_array());
+					       json_object_new_array());
 		else
 			json_object_object_add(row, f->name, jsonx_ref(v));
 	}
-out:
-	(void)c;
 	json_object_put(keys);
-	json_object_put(targets);
 	json_object_put(map);
-	json_object_put(through);
 	return rc;
 }
 
@@ -486,7 +546,7 @@ int rec_append(struct rctx *x, const struct coll *c, json_object *rows,
 			x->message = "Invalid SQL column or table reference";
 			break;
 		}
-		if ((rc = append_one(x, c, rows, f, sub)))
+		if ((rc = append_one(x, rows, f, sub)))
 			break;
 	}
 	depth--;
@@ -495,118 +555,153 @@ out:
 	return rc;
 }
 
+#define FIND_MAX_COLS 256
+#define FIND_MAX_SORT 32
+
+/* What a find asks of the store, and what it takes off the rows after. */
+struct find_plan {
+	const char *cols[FIND_MAX_COLS]; /* schema names: outlive the plan */
+	int ncols;
+	struct store_sort sort[FIND_MAX_SORT];
+	int nsort;
+	json_object *appends; /* association paths to load */
+	json_object *extra;   /* key columns read only for the appends */
+	json_object *sorts;   /* the strings sort[] points into */
+};
+
+/* The field a (possibly dotted) name starts with. */
+static const struct field *head_field(const struct coll *c, const char *n)
+{
+	char head[128];
+	snprintf(head, sizeof(head), "%.*s", (int)strcspn(n, "."), n);
+	return coll_field(c, head);
+}
+
+/* fields: columns asked for; an association among them is appended. */
+static int plan_fields(struct rctx *x, const struct coll *c,
+		       json_object *fields, struct find_plan *p)
+{
+	for (size_t i = 0; i < json_object_array_length(fields); i++) {
+		const char *n = json_object_get_string(
+			json_object_array_get_idx(fields, i));
+		const struct field *f = head_field(c, n);
+		if (!f || (f->hidden && f->type == FT_PASSWORD)) {
+			x->message = "Invalid SQL column or table reference";
+			return rec_fail(x, APP_EFIELD,
+					"Unknown field \"%s\" in collection "
+					"\"%s\"",
+					n, c->name);
+		}
+		if (ftype_is_assoc(f->type))
+			list_add(p->appends, n);
+		else if (p->ncols < 200 && !n[strcspn(n, ".")])
+			p->cols[p->ncols++] = f->name;
+	}
+	return 0;
+}
+
+/* The primary key and the keys the appends join on, when the fields
+ * asked for left them out: read, then removed again (p->extra). */
+static void plan_keys(const struct coll *c, struct find_plan *p)
+{
+	const char *need[64];
+	int nneed = 0;
+
+	need[nneed++] = c->pk;
+	for (size_t i = 0;
+	     i < json_object_array_length(p->appends) && nneed < 64; i++) {
+		const struct field *f = head_field(
+			c, json_object_get_string(
+				   json_object_array_get_idx(p->appends, i)));
+		if (f && ftype_is_assoc(f->type))
+			need[nneed++] = f->type == FT_BELONGS_TO
+						? f->foreign_key
+						: f->source_key;
+	}
+	for (int i = 0; i < nneed; i++) {
+		bool have = false;
+		for (int j = 0; j < p->ncols; j++)
+			have |= !strcmp(p->cols[j], need[i]);
+		if (!have && need[i] && p->ncols < FIND_MAX_COLS) {
+			p->cols[p->ncols++] = need[i];
+			list_add(p->extra, need[i]);
+		}
+	}
+}
+
+/* "name" ascending, "-name" descending ("+name" too). */
+static void plan_sort(json_object *sort, struct find_plan *p)
+{
+	p->sorts = str_list(sort);
+	for (size_t i = 0;
+	     i < json_object_array_length(p->sorts) && p->nsort < FIND_MAX_SORT;
+	     i++) {
+		const char *s = json_object_get_string(
+			json_object_array_get_idx(p->sorts, i));
+		struct store_sort *so = &p->sort[p->nsort];
+		so->desc = s[0] == '-';
+		so->path = s + (s[0] == '-' || s[0] == '+');
+		if (*so->path)
+			p->nsort++;
+	}
+}
+
+/* Delete the keys named in list from every row. */
+static void rows_drop(json_object *rows, json_object *list)
+{
+	for (size_t i = 0; list && i < json_object_array_length(rows); i++) {
+		json_object *row = json_object_array_get_idx(rows, i);
+		for (size_t j = 0; j < json_object_array_length(list); j++) {
+			json_object *k = json_object_array_get_idx(list, j);
+			json_object_object_del(row, json_object_get_string(k));
+		}
+	}
+}
+
 int rec_find(struct rctx *x, const struct coll *c, const struct rec_query *q,
 	     json_object **rows)
 {
-	const char *cols[256];
-	struct store_sort sort[32];
-	json_object *appends = str_list(q->appends), *extra = NULL,
-		    *fields = NULL;
+	struct find_plan p = {.appends = str_list(q->appends),
+			      .extra = json_object_new_array()};
 	struct store_find sf = {.filter = q->filter,
 				.limit = q->limit,
 				.offset = q->offset};
-	int ncols = 0, nsort = 0, rc = 0;
+	json_object *except = q->except ? str_list(q->except) : NULL;
+	int rc = 0;
 
 	*rows = NULL;
 	if (q->fields) {
-		fields = str_list(q->fields);
-		extra = json_object_new_array();
-		for (size_t i = 0; i < json_object_array_length(fields); i++) {
-			const char *n = json_object_get_string(
-				json_object_array_get_idx(fields, i));
-			char head[128];
-			size_t hl = strcspn(n, ".");
-			snprintf(head, sizeof(head), "%.*s", (int)hl, n);
-			const struct field *f = coll_field(c, head);
-			if (!f || (f->hidden && f->type == FT_PASSWORD)) {
-				x->message = "Invalid SQL column or table reference";
-				rc = rec_fail(x, APP_EFIELD,
-					      "Unknown field \"%s\" in collection "
-					      "\"%s\"",
-					      n, c->name);
-				goto out;
-			}
-			if (ftype_is_assoc(f->type))
-				list_add(appends, n);
-			else if (ncols < 200 && !n[hl])
-				cols[ncols++] = f->name;
-		}
-		/* Keys the appends need, removed again below. */
-		const char *need[64];
-		int nneed = 0;
-		need[nneed++] = c->pk;
-		for (size_t i = 0; i < json_object_array_length(appends) &&
-				   nneed < 64;
-		     i++) {
-			char head[128];
-			const char *p = json_object_get_string(
-				json_object_array_get_idx(appends, i));
-			snprintf(head, sizeof(head), "%.*s",
-				 (int)strcspn(p, "."), p);
-			const struct field *f = coll_field(c, head);
-			if (f && ftype_is_assoc(f->type))
-				need[nneed++] = f->type == FT_BELONGS_TO
-							? f->foreign_key
-							: f->source_key;
-		}
-		for (int i = 0; i < nneed; i++) {
-			bool have = false;
-			for (int j = 0; j < ncols; j++)
-				have |= !strcmp(cols[j], need[i]);
-			if (!have && need[i] && ncols < 256) {
-				cols[ncols++] = need[i];
-				list_add(extra, need[i]);
-			}
-		}
-		sf.fields = cols;
-		sf.nfields = ncols;
+		json_object *fields = str_list(q->fields);
+		rc = plan_fields(x, c, fields, &p);
+		json_object_put(fields);
+		if (rc)
+			goto out;
+		plan_keys(c, &p);
+		sf.fields = p.cols;
+		sf.nfields = p.ncols;
 	}
 	if (q->sort) {
-		json_object *sl = str_list(q->sort);
-		for (size_t i = 0; i < json_object_array_length(sl) && nsort < 32;
-		     i++) {
-			const char *p = json_object_get_string(
-				json_object_array_get_idx(sl, i));
-			sort[nsort].desc = p[0] == '-';
-			sort[nsort].path = p + (p[0] == '-' || p[0] == '+');
-			if (*sort[nsort].path)
-				nsort++;
-		}
-		/* The strings live in sl; keep it until the query ran. */
-		sf.sort = sort;
-		sf.nsort = nsort;
-		rc = store_find(x->app->st, S(x), c, &sf, rows);
-		json_object_put(sl);
-	} else {
-		rc = store_find(x->app->st, S(x), c, &sf, rows);
+		plan_sort(q->sort, &p);
+		sf.sort = p.sort;
+		sf.nsort = p.nsort;
 	}
-	if (rc) {
+	if ((rc = store_find(x->app->st, S(x), c, &sf, rows))) {
 		from_store(x, rc);
 		goto out;
 	}
-	if ((rc = rec_append(x, c, *rows, appends)))
+	if ((rc = rec_append(x, c, *rows, p.appends)))
 		goto out;
-	for (size_t i = 0; i < json_object_array_length(*rows); i++) {
-		json_object *row = json_object_array_get_idx(*rows, i);
-		for (size_t j = 0; extra && j < json_object_array_length(extra); j++)
-			json_object_object_del(
-				row, json_object_get_string(
-					     json_object_array_get_idx(extra, j)));
-		json_object *ex = q->except ? str_list(q->except) : NULL;
-		for (size_t j = 0; ex && j < json_object_array_length(ex); j++)
-			json_object_object_del(
-				row, json_object_get_string(
-					     json_object_array_get_idx(ex, j)));
-		json_object_put(ex);
-	}
+	rows_drop(*rows, p.extra);
+	rows_drop(*rows, except);
 out:
 	if (rc) {
 		json_object_put(*rows);
 		*rows = NULL;
 	}
-	json_object_put(appends);
-	json_object_put(extra);
-	json_object_put(fields);
+	json_object_put(p.appends);
+	json_object_put(p.extra);
+	json_object_put(p.sorts);
+	json_object_put(except);
 	return rc;
 }
 
@@ -631,8 +726,110 @@ int rec_count(struct rctx *x, const struct coll *c, json_object *filter,
 	return from_store(x, store_count(x->app->st, S(x), c, filter, n));
 }
 
-static int fk_of(struct rctx *x, const struct field *f, json_object *v,
-		 json_object **fk);
+/* The items of an association value: an array, one value, or none. */
+static json_object *as_items(json_object *v)
+{
+	json_object *items;
+
+	if (json_object_is_type(v, json_type_array))
+		return jsonx_ref(v);
+	items = json_object_new_array();
+	if (v && !json_object_is_type(v, json_type_null))
+		json_object_array_add(items, jsonx_ref(v));
+	return items;
+}
+
+/* Drop every link of the row whose source key is src: its join rows, or
+ * the foreign keys pointing at it. */
+static int unlink_all(struct rctx *x, const struct field *f,
+		      const struct coll *t, const struct coll *th,
+		      json_object *src)
+{
+	json_object *flt = json_object_new_object(), *vals, *pks = NULL;
+	int64_t n;
+	int rc;
+
+	json_object_object_add(flt, f->foreign_key, jsonx_ref(src));
+	if (f->type == FT_BELONGS_TO_MANY) {
+		rc = from_store(x, store_delete(x->app->st, S(x), th, flt, &n));
+	} else {
+		vals = json_object_new_object();
+		json_object_object_add(vals, f->foreign_key, NULL);
+		rc = from_store(x, store_update(x->app->st, S(x), t, flt, vals,
+						&pks));
+		json_object_put(pks);
+		json_object_put(vals);
+	}
+	json_object_put(flt);
+	return rc;
+}
+
+/* Link the target whose key is key (consumed) to the row of src: a join
+ * row, or the target's foreign key. */
+static int link_key(struct rctx *x, const struct field *f,
+		    const struct coll *t, const struct coll *th,
+		    json_object *src, json_object *key)
+{
+	json_object *flt, *vals, *pks = NULL, *rec = NULL;
+	int rc;
+
+	if (f->type == FT_BELONGS_TO_MANY) {
+		vals = json_object_new_object();
+		json_object_object_add(vals, f->foreign_key, jsonx_ref(src));
+		json_object_object_add(vals, f->other_key, key);
+		rc = rec_create(x, th, vals, NULL, &rec);
+		json_object_put(rec);
+		json_object_put(vals);
+		return rc;
+	}
+	flt = json_object_new_object();
+	json_object_object_add(flt, t->pk, key);
+	vals = json_object_new_object();
+	json_object_object_add(vals, f->foreign_key, jsonx_ref(src));
+	rc = from_store(x, store_update(x->app->st, S(x), t, flt, vals, &pks));
+	json_object_put(pks);
+	json_object_put(flt);
+	json_object_put(vals);
+	return rc;
+}
+
+/* One item of an association value: an object without the target key
+ * is a new target (created already linked, unless through a join
+ * table); a key, or an object with it, names an existing one. */
+static int link_item(struct rctx *x, const struct field *f,
+		     const struct coll *t, const struct coll *th,
+		     json_object *src, json_object *it)
+{
+	bool many = f->type == FT_BELONGS_TO_MANY;
+	const char *tk = many ? f->target_key : t->pk;
+	const struct field *kf = coll_field(t, tk);
+	json_object *key = NULL, *fixed = NULL, *created = NULL;
+	int rc;
+
+	if (json_object_is_type(it, json_type_object) && !jsonx_has(it, tk)) {
+		if (!many) {
+			fixed = json_object_new_object();
+			json_object_object_add(fixed, f->foreign_key,
+					       jsonx_ref(src));
+		}
+		rc = rec_create(x, t, it, fixed, &created);
+		json_object_put(fixed);
+		if (!rc && many)
+			key = jsonx_ref(jsonx_get(created, tk));
+		json_object_put(created);
+		if (rc || !many)
+			return rc;
+	} else if (!kf) {
+		return rec_fail(x, APP_EVALIDATION, "bad key");
+	} else if ((rc = rec_coerce(x, kf,
+				    json_object_is_type(it, json_type_object)
+					    ? jsonx_get(it, tk)
+					    : it,
+				    &key))) {
+		return rc;
+	}
+	return link_key(x, f, t, th, src, key);
+}
 
 /* Link or create the records of a to-many/hasOne association of the row
  * whose source key is src.  replace: drop the current links first. */
@@ -642,9 +839,8 @@ static int set_assoc(struct rctx *x, const struct coll *c,
 {
 	const struct coll *t = schema_coll(S(x), f->target);
 	const struct coll *th = f->through ? schema_coll(S(x), f->through) : NULL;
-	json_object *items = NULL, *flt = NULL, *vals = NULL, *pks = NULL;
-	int64_t n;
-	int rc = 0;
+	json_object *items;
+	int rc;
 
 	if (!t || (f->type == FT_BELONGS_TO_MANY && !th))
 		return rec_fail(x, APP_EVALIDATION,
@@ -652,95 +848,13 @@ static int set_assoc(struct rctx *x, const struct coll *c,
 				f->name, c->name);
 	if ((rc = touched(x, t)) || (th && (rc = touched(x, th))))
 		return rc;
-	if (json_object_is_type(v, json_type_array))
-		items = jsonx_ref(v);
-	else {
-		items = json_object_new_array();
-		if (v && !json_object_is_type(v, json_type_null))
-			json_object_array_add(items, jsonx_ref(v));
-	}
-	if (replace) {
-		flt = json_object_new_object();
-		json_object_object_add(flt, f->foreign_key, jsonx_ref(src));
-		if (f->type == FT_BELONGS_TO_MANY) {
-			rc = from_store(x, store_delete(x->app->st, S(x), th, flt,
-							&n));
-		} else {
-			vals = json_object_new_object();
-			json_object_object_add(vals, f->foreign_key, NULL);
-			rc = from_store(x, store_update(x->app->st, S(x), t, flt,
-							vals, &pks));
-			json_object_put(pks);
-			pks = NULL;
-			json_object_put(vals);
-			vals = NULL;
-		}
-		json_object_put(flt);
-		flt = NULL;
-		if (rc)
-			goto out;
-	}
-	for (size_t i = 0; i < json_object_array_length(items); i++) {
-		json_object *it = json_object_array_get_idx(items, i);
-		json_object *key = NULL, *created = NULL;
-		const char *tk = f->type == FT_BELONGS_TO_MANY ? f->target_key
-							       : t->pk;
-		if (json_object_is_type(it, json_type_object) &&
-		    !jsonx_has(it, tk)) {
-			json_object *fixed = NULL;
-			if (f->type != FT_BELONGS_TO_MANY) {
-				fixed = json_object_new_object();
-				json_object_object_add(fixed, f->foreign_key,
-						       jsonx_ref(src));
-			}
-			rc = rec_create(x, t, it, fixed, &created);
-			json_object_put(fixed);
-			if (rc)
-				goto out;
-			key = jsonx_ref(jsonx_get(created, tk));
-			json_object_put(created);
-			if (f->type != FT_BELONGS_TO_MANY) {
-				json_object_put(key);
-				continue;
-			}
-		} else {
-			json_object *raw = json_object_is_type(it, json_type_object)
-						   ? jsonx_get(it, tk)
-						   : it;
-			const struct field *kf = coll_field(t, tk);
-			if ((rc = kf ? rec_coerce(x, kf, raw, &key)
-				     : rec_fail(x, APP_EVALIDATION, "bad key")))
-				goto out;
-		}
-		if (f->type == FT_BELONGS_TO_MANY) {
-			json_object *link = json_object_new_object(), *rec = NULL;
-			json_object_object_add(link, f->foreign_key, jsonx_ref(src));
-			json_object_object_add(link, f->other_key, key);
-			rc = rec_create(x, th, link, NULL, &rec);
-			json_object_put(rec);
-			json_object_put(link);
-		} else {
-			flt = json_object_new_object();
-			json_object_object_add(flt, t->pk, key);
-			vals = json_object_new_object();
-			json_object_object_add(vals, f->foreign_key, jsonx_ref(src));
-			rc = from_store(x, store_update(x->app->st, S(x), t, flt,
-							vals, &pks));
-			json_object_put(pks);
-			pks = NULL;
-			json_object_put(flt);
-			flt = NULL;
-			json_object_put(vals);
-			vals = NULL;
-		}
-		if (rc)
-			goto out;
-	}
-out:
+	if (replace && (rc = unlink_all(x, f, t, th, src)))
+		return rc;
+	items = as_items(v);
+	for (size_t i = 0; !rc && i < json_object_array_length(items); i++)
+		rc = link_item(x, f, t, th, src,
+			       json_object_array_get_idx(items, i));
 	json_object_put(items);
-	json_object_put(flt);
-	json_object_put(vals);
-	json_object_put(pks);
 	return rc;
 }
 

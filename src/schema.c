@@ -81,14 +81,6 @@ static void singular(const char *s, char *out, size_t n)
 	}
 }
 
-static char *xstrdup(const char *s)
-{
-	char *p = s ? strdup(s) : NULL;
-	if (s && !p)
-		abort();
-	return p;
-}
-
 static void field_free(struct field *f)
 {
 	free(f->name);
@@ -221,12 +213,11 @@ static struct field *coll_add(struct coll *c, const char *name,
 			      enum ftype t)
 {
 	struct field *f;
-	c->fields = realloc(c->fields, sizeof(*f) * (size_t)(c->nfields + 1));
-	if (!c->fields)
-		abort();
+	c->fields = util_xrealloc(c->fields,
+				  sizeof(*f) * (size_t)(c->nfields + 1));
 	f = &c->fields[c->nfields++];
 	memset(f, 0, sizeof(*f));
-	f->name = xstrdup(name);
+	f->name = util_xstrdup(name);
 	f->type = t;
 	return f;
 }
@@ -245,97 +236,135 @@ static const char *opt_str(json_object *o, const char *k)
 	return jsonx_get_str(o, k);
 }
 
+/* The name and type of a field definition, checked against c. */
+static int field_head(const struct coll *c, json_object *def,
+		      const char **name, enum ftype *t, char *err,
+		      size_t errlen)
+{
+	const char *type = opt_str(def, "type");
+
+	*name = opt_str(def, "name");
+	if (!*name || !util_is_ident(*name)) {
+		snprintf(err, errlen, "Invalid field name \"%s\" in \"%s\"",
+			 *name ? *name : "", c->name);
+		return -1;
+	}
+	if (ftype_parse(type, t)) {
+		snprintf(err, errlen, "Unknown field type \"%s\" of field \"%s\"",
+			 type ? type : "", *name);
+		return -1;
+	}
+	if (coll_has_name(c, *name)) {
+		snprintf(err, errlen, "Duplicate field \"%s\" in \"%s\"", *name,
+			 c->name);
+		return -1;
+	}
+	return 0;
+}
+
+/* An association's target: given, or the field's name (to-many), or
+ * its plural (to-one, NocoBase's default). */
+static int assoc_target(struct field *f, json_object *def, char *err,
+			size_t errlen)
+{
+	char plural[80];
+
+	f->target = util_xstrdup(opt_str(def, "target"));
+	if (!f->target && (f->type == FT_HAS_MANY ||
+			   f->type == FT_BELONGS_TO_MANY)) {
+		f->target = util_xstrdup(f->name);
+	} else if (!f->target) {
+		snprintf(plural, sizeof(plural), "%ss", f->name);
+		f->target = util_xstrdup(plural);
+	}
+	if (!util_is_ident(f->target)) {
+		snprintf(err, errlen, "Invalid target \"%s\" of field \"%s\"",
+			 f->target, f->name);
+		return -1;
+	}
+	return 0;
+}
+
+/* The given key name k, or "<base>Id". */
+static char *key_or(json_object *def, const char *k, const char *base)
+{
+	const char *given = opt_str(def, k);
+	char buf[96];
+
+	if (given)
+		return util_xstrdup(given);
+	snprintf(buf, sizeof(buf), "%sId", base);
+	return util_xstrdup(buf);
+}
+
+/* The keys joining c to the target of association f, defaults filled
+ * in as NocoBase names them. */
+static int assoc_keys(const struct coll *c, struct field *f, json_object *def,
+		      char *err, size_t errlen)
+{
+	char sing[80], tsing[80];
+
+	singular(c->name, sing, sizeof(sing));
+	switch (f->type) {
+	case FT_BELONGS_TO:
+		f->foreign_key = key_or(def, "foreignKey", f->name);
+		f->target_key = util_xstrdup(opt_str(def, "targetKey"));
+		return 0;
+	case FT_HAS_ONE:
+	case FT_HAS_MANY:
+		f->foreign_key = key_or(def, "foreignKey", sing);
+		f->source_key = util_xstrdup(opt_str(def, "sourceKey"));
+		return 0;
+	default:
+		singular(f->target, tsing, sizeof(tsing));
+		f->foreign_key = key_or(def, "foreignKey", sing);
+		f->other_key = key_or(def, "otherKey", tsing);
+		f->source_key = util_xstrdup(opt_str(def, "sourceKey"));
+		f->target_key = util_xstrdup(opt_str(def, "targetKey"));
+		f->through = util_xstrdup(opt_str(def, "through"));
+		if (f->through)
+			return 0;
+		snprintf(err, errlen,
+			 "Field \"%s\" needs a \"through\" collection",
+			 f->name);
+		return -1;
+	}
+}
+
+static bool keys_valid(const struct field *f)
+{
+	return util_is_ident(f->foreign_key) &&
+	       (!f->other_key || util_is_ident(f->other_key)) &&
+	       (!f->through || util_is_ident(f->through)) &&
+	       (!f->source_key || util_is_ident(f->source_key)) &&
+	       (!f->target_key || util_is_ident(f->target_key));
+}
+
 /* Parse one field definition into c.  Default keys of associations are
  * filled in by schema_normalize before storage, so a stored definition is
  * complete; here missing ones only get the same defaults again. */
 static int field_parse(struct coll *c, json_object *def, char *err,
 		       size_t errlen)
 {
-	const char *name = opt_str(def, "name");
-	const char *type = opt_str(def, "type");
+	json_object *dflt = jsonx_get(def, "defaultValue");
+	const char *name;
 	enum ftype t;
-	char sing[80];
 	struct field *f;
 
-	if (!name || !util_is_ident(name)) {
-		snprintf(err, errlen, "Invalid field name \"%s\" in \"%s\"",
-			 name ? name : "", c->name);
+	if (field_head(c, def, &name, &t, err, errlen))
 		return -1;
-	}
-	if (ftype_parse(type, &t)) {
-		snprintf(err, errlen, "Unknown field type \"%s\" of field \"%s\"",
-			 type ? type : "", name);
-		return -1;
-	}
-	if (coll_has_name(c, name)) {
-		snprintf(err, errlen, "Duplicate field \"%s\" in \"%s\"", name,
-			 c->name);
-		return -1;
-	}
 	f = coll_add(c, name, t);
 	f->hidden = t == FT_PASSWORD || jsonx_get_bool(def, "hidden", false);
 	f->unique = jsonx_get_bool(def, "unique", false);
 	f->primary = jsonx_get_bool(def, "primaryKey", false);
-	if (jsonx_has(def, "defaultValue") &&
-	    !json_object_is_type(jsonx_get(def, "defaultValue"), json_type_null))
-		f->dflt = jsonx_copy(jsonx_get(def, "defaultValue"));
+	if (dflt && !json_object_is_type(dflt, json_type_null))
+		f->dflt = jsonx_copy(dflt);
 	if (!ftype_is_assoc(t))
 		return 0;
-
-	f->target = xstrdup(opt_str(def, "target"));
-	if (!f->target) {
-		if (t == FT_HAS_MANY || t == FT_BELONGS_TO_MANY) {
-			f->target = xstrdup(name);
-		} else {
-			char plural[80];
-			snprintf(plural, sizeof(plural), "%ss", name);
-			f->target = xstrdup(plural);
-		}
-	}
-	if (!util_is_ident(f->target)) {
-		snprintf(err, errlen, "Invalid target \"%s\" of field \"%s\"",
-			 f->target, name);
+	if (assoc_target(f, def, err, errlen) ||
+	    assoc_keys(c, f, def, err, errlen))
 		return -1;
-	}
-	singular(c->name, sing, sizeof(sing));
-	const char *fk = opt_str(def, "foreignKey");
-	char buf[96];
-	switch (t) {
-	case FT_BELONGS_TO:
-		snprintf(buf, sizeof(buf), "%sId", name);
-		f->foreign_key = xstrdup(fk ? fk : buf);
-		f->target_key = xstrdup(opt_str(def, "targetKey"));
-		break;
-	case FT_HAS_ONE:
-	case FT_HAS_MANY:
-		snprintf(buf, sizeof(buf), "%sId", sing);
-		f->foreign_key = xstrdup(fk ? fk : buf);
-		f->source_key = xstrdup(opt_str(def, "sourceKey"));
-		break;
-	default: {
-		char tsing[80];
-		singular(f->target, tsing, sizeof(tsing));
-		snprintf(buf, sizeof(buf), "%sId", sing);
-		f->foreign_key = xstrdup(fk ? fk : buf);
-		snprintf(buf, sizeof(buf), "%sId", tsing);
-		f->other_key = xstrdup(opt_str(def, "otherKey") ?
-				       opt_str(def, "otherKey") : buf);
-		f->source_key = xstrdup(opt_str(def, "sourceKey"));
-		f->target_key = xstrdup(opt_str(def, "targetKey"));
-		f->through = xstrdup(opt_str(def, "through"));
-		if (!f->through) {
-			snprintf(err, errlen,
-				 "Field \"%s\" needs a \"through\" collection",
-				 name);
-			return -1;
-		}
-	}
-	}
-	if (!util_is_ident(f->foreign_key) ||
-	    (f->other_key && !util_is_ident(f->other_key)) ||
-	    (f->through && !util_is_ident(f->through)) ||
-	    (f->source_key && !util_is_ident(f->source_key)) ||
-	    (f->target_key && !util_is_ident(f->target_key))) {
+	if (!keys_valid(f)) {
 		snprintf(err, errlen, "Invalid key names in field \"%s\"", name);
 		return -1;
 	}
@@ -350,30 +379,10 @@ static bool is_builtin_name(const char *n)
 	       !strcmp(n, "updatedBy");
 }
 
-/* The field list of a definition: the builtins come from the options, so
- * a full-form definition that spells them out is read the same way. */
-static int coll_parse(json_object *def, bool system, struct coll **out,
-		      char *err, size_t errlen)
+/* The collection options a definition carries. */
+static void coll_options(struct coll *c, json_object *def, bool system)
 {
-	struct coll *c = calloc(1, sizeof(*c));
-	json_object *fields = jsonx_get(def, "fields");
-	const char *name = opt_str(def, "name");
-	bool auto_id = jsonx_get_bool(def, "autoGenId", true);
-	bool id_def = false;
-	size_t n = json_object_is_type(fields, json_type_array)
-			   ? json_object_array_length(fields)
-			   : 0;
-
-	if (!c)
-		abort();
-	*out = NULL;
-	if (!name || !util_is_ident(name)) {
-		snprintf(err, errlen, "Invalid collection name \"%s\"",
-			 name ? name : "");
-		goto fail;
-	}
-	c->name = xstrdup(name);
-	c->title = xstrdup(opt_str(def, "title"));
+	c->title = util_xstrdup(opt_str(def, "title"));
 	c->system = system;
 	c->internal = jsonx_get_bool(def, "internal", false);
 	c->reuse_ids = system && jsonx_get_bool(def, "reuseIds", false);
@@ -382,26 +391,36 @@ static int coll_parse(json_object *def, bool system, struct coll **out,
 	c->created_by = jsonx_get_bool(def, "createdBy", false);
 	c->updated_by = jsonx_get_bool(def, "updatedBy", c->created_by);
 	c->def = jsonx_ref(def);
+}
 
-	for (size_t i = 0; i < n; i++) {
+/* The number of items of fields, an array or NULL. */
+static size_t nitems(json_object *fields)
+{
+	return fields ? json_object_array_length(fields) : 0;
+}
+
+static bool defines(json_object *fields, const char *name)
+{
+	for (size_t i = 0; i < nitems(fields); i++) {
 		const char *fn = opt_str(json_object_array_get_idx(fields, i),
 					 "name");
-		if (fn && !strcmp(fn, "id"))
-			id_def = true;
+		if (fn && !strcmp(fn, name))
+			return true;
 	}
-	/* Output order follows NocoBase: createdAt, updatedAt, id, fields. */
-	if (c->timestamps && !system) {
-		coll_add(c, "createdAt", FT_DATE);
-		coll_add(c, "updatedAt", FT_DATE);
-	}
-	if (auto_id && !id_def && !system) {
-		struct field *f = coll_add(c, "id", FT_BIGINT);
-		f->primary = true;
-	}
-	for (size_t i = 0; i < n; i++) {
+	return false;
+}
+
+/* The definition's own fields.  Of a user collection, the builtins it
+ * spells out only switch their options on (the builtins are added from
+ * the options); an "id" it defines is its primary key. */
+static int coll_fields(struct coll *c, json_object *fields, char *err,
+		       size_t errlen)
+{
+	for (size_t i = 0; i < nitems(fields); i++) {
 		json_object *fd = json_object_array_get_idx(fields, i);
 		const char *fn = opt_str(fd, "name");
-		if (fn && !system && is_builtin_name(fn) && strcmp(fn, "id")) {
+		bool user = fn && !c->system;
+		if (user && is_builtin_name(fn) && strcmp(fn, "id")) {
 			if (!strcmp(fn, "createdById") || !strcmp(fn, "createdBy"))
 				c->created_by = true;
 			if (!strcmp(fn, "updatedById") || !strcmp(fn, "updatedBy"))
@@ -409,30 +428,74 @@ static int coll_parse(json_object *def, bool system, struct coll **out,
 			continue;
 		}
 		if (field_parse(c, fd, err, errlen))
-			goto fail;
-		if (fn && !strcmp(fn, "id") && !system)
+			return -1;
+		if (user && !strcmp(fn, "id"))
 			c->fields[c->nfields - 1].primary = true;
 	}
-	if (c->created_by && !coll_has_name(c, "createdById")) {
-		coll_add(c, "createdById", FT_BIGINT);
-		struct field *f = coll_add(c, "createdBy", FT_BELONGS_TO);
-		f->target = xstrdup("users");
-		f->foreign_key = xstrdup("createdById");
-	}
-	if (c->updated_by && !coll_has_name(c, "updatedById")) {
-		coll_add(c, "updatedById", FT_BIGINT);
-		struct field *f = coll_add(c, "updatedBy", FT_BELONGS_TO);
-		f->target = xstrdup("users");
-		f->foreign_key = xstrdup("updatedById");
-	}
+	return 0;
+}
+
+/* createdById + createdBy (and updated...): a user key and its
+ * belongsTo, unless the definition has the column already. */
+static void coll_add_user(struct coll *c, const char *key, const char *name)
+{
+	struct field *f;
+
+	if (coll_has_name(c, key))
+		return;
+	coll_add(c, key, FT_BIGINT);
+	f = coll_add(c, name, FT_BELONGS_TO);
+	f->target = util_xstrdup("users");
+	f->foreign_key = util_xstrdup(key);
+}
+
+/* The first primary field is the key. */
+static bool coll_find_pk(struct coll *c)
+{
 	for (int i = 0; i < c->nfields; i++)
 		if (c->fields[i].primary) {
 			c->pk = c->fields[i].name;
 			c->pk_int = c->fields[i].type == FT_INTEGER ||
 				    c->fields[i].type == FT_BIGINT;
-			break;
+			return true;
 		}
-	if (!c->pk) {
+	return false;
+}
+
+/* The field list of a definition: the builtins come from the options, so
+ * a full-form definition that spells them out is read the same way. */
+static int coll_parse(json_object *def, bool system, struct coll **out,
+		      char *err, size_t errlen)
+{
+	struct coll *c = util_xcalloc(1, sizeof(*c));
+	json_object *fields = jsonx_get(def, "fields");
+	const char *name = opt_str(def, "name");
+
+	*out = NULL;
+	if (!json_object_is_type(fields, json_type_array))
+		fields = NULL;
+	if (!name || !util_is_ident(name)) {
+		snprintf(err, errlen, "Invalid collection name \"%s\"",
+			 name ? name : "");
+		goto fail;
+	}
+	c->name = util_xstrdup(name);
+	coll_options(c, def, system);
+	/* Output order follows NocoBase: createdAt, updatedAt, id, fields. */
+	if (c->timestamps && !system) {
+		coll_add(c, "createdAt", FT_DATE);
+		coll_add(c, "updatedAt", FT_DATE);
+	}
+	if (jsonx_get_bool(def, "autoGenId", true) && !defines(fields, "id") &&
+	    !system)
+		coll_add(c, "id", FT_BIGINT)->primary = true;
+	if (coll_fields(c, fields, err, errlen))
+		goto fail;
+	if (c->created_by)
+		coll_add_user(c, "createdById", "createdBy");
+	if (c->updated_by)
+		coll_add_user(c, "updatedById", "updatedBy");
+	if (!coll_find_pk(c)) {
 		snprintf(err, errlen, "Collection \"%s\" has no primary key",
 			 c->name);
 		goto fail;
@@ -498,9 +561,9 @@ static void schema_link(struct schema *s)
 			if (ftype_is_assoc(f->type)) {
 				/* Fill the key defaults from the linked ends. */
 				if (!f->source_key)
-					f->source_key = xstrdup(c->pk);
+					f->source_key = util_xstrdup(c->pk);
 				if (!f->target_key && t)
-					f->target_key = xstrdup(t->pk);
+					f->target_key = util_xstrdup(t->pk);
 			}
 		}
 	}
@@ -516,9 +579,7 @@ static int schema_add_def(struct schema *s, json_object *def, bool system,
 		coll_free(c);
 		return 0; /* a user definition never shadows a system one */
 	}
-	s->colls = realloc(s->colls, sizeof(c) * (size_t)(s->ncolls + 1));
-	if (!s->colls)
-		abort();
+	s->colls = util_xrealloc(s->colls, sizeof(c) * (size_t)(s->ncolls + 1));
 	s->colls[s->ncolls++] = c;
 	return 0;
 }
@@ -526,9 +587,7 @@ static int schema_add_def(struct schema *s, json_object *def, bool system,
 int schema_build(json_object *user_defs, int64_t version, struct schema **out,
 		 char *err, size_t errlen)
 {
-	struct schema *s = calloc(1, sizeof(*s));
-	if (!s)
-		abort();
+	struct schema *s = util_xcalloc(1, sizeof(*s));
 	s->version = version;
 	for (int i = 0; schema_sys_defs[i]; i++) {
 		json_object *d = json_tokener_parse(schema_sys_defs[i]);

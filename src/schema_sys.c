@@ -124,7 +124,7 @@ const char *const schema_sys_defs[] = {
 	"{\"name\":\"manually\",\"type\":\"boolean\",\"defaultValue\":false},"
 	"{\"name\":\"worker\",\"type\":\"string\",\"hidden\":true},"
 	/* The jobs of an execution, written with it in one row: see
-	 * api_history.c for how they are shown as NocoBase's jobs. */
+	 * api_executions.c for how they are shown as NocoBase's jobs. */
 	"{\"name\":\"jobsData\",\"type\":\"json\",\"hidden\":true},"
 	"{\"name\":\"workflow\",\"type\":\"belongsTo\",\"target\":\"workflows\","
 	"\"foreignKey\":\"workflowId\"}]}",

@@ -1,6 +1,8 @@
 /*
  * store: connection, transactions, statement cache, settings, counters and
- * DDL.  Queries over collections live in store_query.c.
+ * DDL of the SQLite backend.  Queries over collections live in
+ * store_query.c, the filter compiler they share with any other backend in
+ * store_filter.c.
  */
 #include "store_int.h"
 
@@ -52,8 +54,11 @@ int store_fail(struct store *st, int rc, const char *what)
 	if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
 		return store_failf(st, APP_EDB_BUSY,
 				   "database is locked (busy timeout passed)");
-	if (rc == SQLITE_CONSTRAINT_UNIQUE ||
-	    rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+	/* The connection reports primary codes; the constraint's kind is in
+	 * the extended one. */
+	if (prim == SQLITE_CONSTRAINT &&
+	    (sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_UNIQUE ||
+	     sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_PRIMARYKEY)) {
 		const char *m = sqlite3_errmsg(st->db);
 		const char *col = strrchr(m, '.');
 		return store_failf(st, APP_ECONFLICT, "%s must be unique",
@@ -130,9 +135,7 @@ int store_stmt(struct store *st, const char *sql, sqlite3_stmt **out)
 		struct stmt_slot *s = &st->cache[k];
 		if (s->sql)
 			continue;
-		s->sql = strdup(sql);
-		if (!s->sql)
-			abort();
+		s->sql = util_xstrdup(sql);
 		s->hash = h;
 		s->stmt = *out;
 		s->busy = true;
@@ -211,23 +214,6 @@ int store_exec(struct store *st, const char *sql)
 		return e;
 	}
 	return 0;
-}
-
-void store_ident(struct buf *b, const char *name)
-{
-	/* Names come from the schema, which holds identifiers only; the
-	 * doubling of '"' is the belt to those braces. */
-	buf_putc(b, '"');
-	if (!strchr(name, '"')) {
-		buf_puts(b, name);
-	} else {
-		for (const char *p = name; *p; p++) {
-			if (*p == '"')
-				buf_putc(b, '"');
-			buf_putc(b, *p);
-		}
-	}
-	buf_putc(b, '"');
 }
 
 /* SQLite's own busy timeout sleeps 1, 2, 5, 10 ... 100 ms between tries,
@@ -363,17 +349,13 @@ static long env_long(const char *name, long dflt)
 
 int store_open(const char *path, bool create, struct store **out)
 {
-	struct store *st = calloc(1, sizeof(*st));
+	struct store *st = util_xcalloc(1, sizeof(*st));
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 	int rc;
 
 	*out = NULL;
-	if (!st)
-		abort();
-	st->path = strdup(path);
+	st->path = util_xstrdup(path);
 	st->writer_fd = -1;
-	if (!st->path)
-		abort();
 	if (create)
 		flags |= SQLITE_OPEN_CREATE;
 	else if (access(path, F_OK) != 0) {
@@ -575,7 +557,7 @@ int store_meta_get(struct store *st, const char *key, char **val)
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		const char *v = (const char *)sqlite3_column_text(s, 0);
-		*val = v ? strdup(v) : NULL;
+		*val = util_xstrdup(v);
 		rc = 0;
 	} else if (rc == SQLITE_DONE) {
 		rc = 0;

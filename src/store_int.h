@@ -1,5 +1,7 @@
 /*
- * store_int: what the store's own files share (never included above it).
+ * store_int: what the SQLite backend's files (store.c, store_query.c)
+ * share; never included above the store.  The backend-neutral filter
+ * compiler they use is store_filter.h.
  */
 #ifndef FLOWCGI_STORE_INT_H
 #define FLOWCGI_STORE_INT_H
@@ -8,6 +10,7 @@
 
 #include "buf.h"
 #include "store.h"
+#include "store_filter.h"
 
 #define STORE_CACHE_SLOTS 512
 
@@ -60,7 +63,8 @@ int store_failf(struct store *st, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Run SQL with no result rows and no parameters. */
 int store_exec(struct store *st, const char *sql);
-/* Append "name" quoted as an identifier (names come from the schema). */
-void store_ident(struct buf *b, const char *name);
+
+/* SQLite's part of the SQL the filter compiler writes (store_query.c). */
+extern const struct store_dialect store_dialect_sqlite;
 
 #endif

@@ -324,3 +324,49 @@ bool util_streq(const char *a, const char *b)
 		return a == b;
 	return strcmp(a, b) == 0;
 }
+
+void util_oom(void)
+{
+	fputs("flowcgi: out of memory\n", stderr);
+	abort();
+}
+
+void *util_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		util_oom();
+	return p;
+}
+
+void *util_xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (!p)
+		util_oom();
+	return p;
+}
+
+void *util_xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+	if (!q)
+		util_oom();
+	return q;
+}
+
+char *util_xstrdup(const char *s)
+{
+	char *p = s ? strdup(s) : NULL;
+	if (s && !p)
+		util_oom();
+	return p;
+}
+
+char *util_xstrndup(const char *s, size_t n)
+{
+	char *p = strndup(s, n);
+	if (!p)
+		util_oom();
+	return p;
+}

@@ -43,6 +43,17 @@ void util_uuid(char *out);
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void util_hex(const unsigned char *p, size_t n, char *out);
 
+/* The one out-of-memory path: "flowcgi: out of memory" on stderr, then
+ * abort().  A process that cannot allocate cannot answer anyway, and the
+ * database stays whole (WAL).  The x-functions below never return NULL
+ * (util_xstrdup(NULL) is NULL). */
+_Noreturn void util_oom(void);
+void *util_xmalloc(size_t n);
+void *util_xcalloc(size_t n, size_t size);
+void *util_xrealloc(void *p, size_t n);
+char *util_xstrdup(const char *s);
+char *util_xstrndup(const char *s, size_t n);
+
 /* Case-sensitive string equality tolerant of NULL. */
 bool util_streq(const char *a, const char *b);
 

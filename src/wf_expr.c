@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "jsonx.h"
+#include "util.h"
 #include "wf_expr_int.h"
 #include "wf_template.h"
 
@@ -246,7 +247,7 @@ static int lex_number(struct parser *p)
 	memcpy(tmp, s + st, i - st);
 	tmp[i - st] = 0;
 	p->tok.t = T_NUM;
-	p->tok.v = xnum(strtod(tmp, NULL));
+	p->tok.v = wf_expr_num(strtod(tmp, NULL));
 	p->tok.len = i - st;
 	return 0;
 }
@@ -272,13 +273,10 @@ static int lex_var(struct parser *p)
 			return 0;
 		}
 	}
-	struct var *nv = realloc(p->vars, sizeof(*nv) * (size_t)(p->nvars + 1));
-	if (!nv)
-		abort();
+	struct var *nv = util_xrealloc(p->vars,
+				       sizeof(*nv) * (size_t)(p->nvars + 1));
 	p->vars = nv;
-	nv[p->nvars].path = strdup(path);
-	if (!nv[p->nvars].path)
-		abort();
+	nv[p->nvars].path = util_xstrdup(path);
 	nv[p->nvars].v = p->resolve ? p->resolve(p->rctx, path) : NULL;
 	p->tok.v = jsonx_ref(nv[p->nvars].v);
 	p->nvars++;
@@ -372,9 +370,8 @@ static int node_new(struct parser *p, int kind, int op, size_t pos, int a,
 			       "levels)", XMAX_HEIGHT);
 	if (p->nnodes == p->cap) {
 		int cap = p->cap ? p->cap * 2 : 32;
-		struct xnode *n = realloc(p->nodes, sizeof(*n) * (size_t)cap);
-		if (!n)
-			abort();
+		struct xnode *n =
+			util_xrealloc(p->nodes, sizeof(*n) * (size_t)cap);
 		p->nodes = n;
 		p->cap = cap;
 	}
@@ -513,9 +510,7 @@ static int parse_primary(struct parser *p)
 		n = node_new(p, N_SYM, 0, pos, -1, -1, -1);
 		if (n < 0)
 			return -1;
-		p->nodes[n].name = strndup(p->s + pos, p->tok.len);
-		if (!p->nodes[n].name)
-			abort();
+		p->nodes[n].name = util_xstrndup(p->s + pos, p->tok.len);
 		return lex(p) ? -1 : n;
 	case T_LP:
 		if (lex(p) || (n = parse_expr(p)) < 0 ||
@@ -558,16 +553,13 @@ static int parse_postfix(struct parser *p)
 				return -1;
 			if (p->tok.t != T_IDENT)
 				return unexpected(p);
-			char *name = strndup(p->s + p->tok.pos, p->tok.len);
-			if (!name)
-				abort();
+			char *name =
+				util_xstrndup(p->s + p->tok.pos, p->tok.len);
 			x = &p->nodes[n];
 			if (p->engine == XE_FORMULA && x->kind == N_SYM &&
 			    strcmp(x->name, "Math") == 0) {
 				/* Math.round: one name for the function table. */
-				char *full = malloc(strlen(name) + 6);
-				if (!full)
-					abort();
+				char *full = util_xmalloc(strlen(name) + 6);
 				sprintf(full, "Math.%s", name);
 				free(x->name);
 				free(name);
@@ -750,7 +742,7 @@ static json_object *finish(json_object *v, int depth, bool top)
 		double d = json_object_get_double(v);
 		if (!isfinite(d))
 			return NULL;
-		return jsonx_number(top ? xround(d, 9, 0) : d);
+		return jsonx_number(top ? wf_expr_round_mode(d, 9, 0) : d);
 	}
 	case json_type_array: {
 		size_t n = json_object_array_length(v);

@@ -9,10 +9,11 @@
 #include <string.h>
 
 #include "jsonx.h"
+#include "util.h"
 #include "wf_expr.h"
 #include "wf_expr_int.h"
 
-int xerr(struct xeval *e, const char *fmt, ...)
+int wf_expr_err(struct xeval *e, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -21,12 +22,13 @@ int xerr(struct xeval *e, const char *fmt, ...)
 	return -1;
 }
 
-int xstep(struct xeval *e, long n)
+int wf_expr_step(struct xeval *e, long n)
 {
 	e->steps += n;
 	if (e->steps > WF_EXPR_MAX_STEPS)
-		return xerr(e, "Expression too expensive (more than %ld steps)",
-			    WF_EXPR_MAX_STEPS);
+		return wf_expr_err(
+			e, "Expression too expensive (more than %ld steps)",
+			WF_EXPR_MAX_STEPS);
 	return 0;
 }
 
@@ -62,24 +64,27 @@ static size_t weight(json_object *v, size_t cap, int depth)
 	}
 }
 
-int xwork(struct xeval *e, json_object *v)
+int wf_expr_work(struct xeval *e, json_object *v)
 {
 	size_t left = WF_EXPR_MAX_WORK - e->work;
 	size_t w = weight(v, left, 0);
 
 	if (w > left)
-		return xerr(e, "Expression too expensive (works on more than "
-			       "%u bytes)", WF_EXPR_MAX_WORK);
+		return wf_expr_err(
+			e,
+			"Expression too expensive (works on more than "
+			"%u bytes)",
+			WF_EXPR_MAX_WORK);
 	e->work += w;
 	return 0;
 }
 
-json_object *xnum(double d)
+json_object *wf_expr_num(double d)
 {
 	return json_object_new_double(d);
 }
 
-json_object *xbool(bool b)
+json_object *wf_expr_bool(bool b)
 {
 	return json_object_new_boolean(b);
 }
@@ -114,10 +119,7 @@ void xnums_push(struct xnums *ns, double d)
 {
 	if (ns->n == ns->cap) {
 		size_t cap = ns->cap ? ns->cap * 2 : 16;
-		double *v = realloc(ns->v, cap * sizeof(*v));
-		if (!v)
-			abort();
-		ns->v = v;
+		ns->v = util_xrealloc(ns->v, cap * sizeof(*ns->v));
 		ns->cap = cap;
 	}
 	ns->v[ns->n++] = d;
@@ -147,13 +149,15 @@ int mj_number(struct xeval *e, const char *fname, json_object *v,
 	case json_type_string:
 		*out = js_to_number(v);
 		if (isnan(*out))
-			return xerr(e, "Cannot convert \"%.64s\" to a number",
-				    json_object_get_string(v));
+			return wf_expr_err(
+				e, "Cannot convert \"%.64s\" to a number",
+				json_object_get_string(v));
 		return 0;
 	default:
-		return xerr(e, "Unexpected type of argument in function %s "
-			       "(expected: number, actual: %s)",
-			    fname, xtype_name(v));
+		return wf_expr_err(e,
+				   "Unexpected type of argument in function %s "
+				   "(expected: number, actual: %s)",
+				   fname, xtype_name(v));
 	}
 }
 
@@ -272,27 +276,27 @@ static int unary(struct xeval *e, int op, json_object *a, json_object **out)
 
 	if (e->engine == XE_FORMULA) {
 		if (op == OP_NOT)
-			*out = xbool(!jsonx_truthy(a));
+			*out = wf_expr_bool(!jsonx_truthy(a));
 		else
-			*out = xnum(op == OP_NEG ? -js_to_number(a)
-						 : js_to_number(a));
+			*out = wf_expr_num(op == OP_NEG ? -js_to_number(a)
+							: js_to_number(a));
 		return 0;
 	}
 	if (op == OP_NOT) {
 		if (mj_truthy(e, "not", a, &t))
 			return -1;
-		*out = xbool(!t);
+		*out = wf_expr_bool(!t);
 		return 0;
 	}
 	if (mj_number(e, mj_fname(op), a, &d))
 		return -1;
 	if (op == OP_FACT) {
 		if (d < 0)
-			return xerr(e, "Value must be non-negative");
+			return wf_expr_err(e, "Value must be non-negative");
 		d = d == floor(d) && d <= 170 ? round(tgamma(d + 1))
 					      : tgamma(d + 1);
 	}
-	*out = xnum(op == OP_NEG ? -d : d);
+	*out = wf_expr_num(op == OP_NEG ? -d : d);
 	return 0;
 }
 
@@ -308,24 +312,24 @@ static int binary_formula(struct xeval *e, int op, json_object *a,
 	switch (op) {
 	case OP_ADD:
 		if (js_add(a, b, out))
-			return xerr(e, "String result exceeds %u bytes",
-				    WF_EXPR_MAX_STR);
+			return wf_expr_err(e, "String result exceeds %u bytes",
+					   WF_EXPR_MAX_STR);
 		return 0;
 	case OP_CAT:
 		return fx_text_cat(e, a, b, out);
-	case OP_EQ: *out = xbool(js_loose_eq(a, b)); return 0;
-	case OP_NE: *out = xbool(!js_loose_eq(a, b)); return 0;
-	case OP_SEQ: *out = xbool(js_strict_eq(a, b)); return 0;
-	case OP_SNE: *out = xbool(!js_strict_eq(a, b)); return 0;
+	case OP_EQ: *out = wf_expr_bool(js_loose_eq(a, b)); return 0;
+	case OP_NE: *out = wf_expr_bool(!js_loose_eq(a, b)); return 0;
+	case OP_SEQ: *out = wf_expr_bool(js_strict_eq(a, b)); return 0;
+	case OP_SNE: *out = wf_expr_bool(!js_strict_eq(a, b)); return 0;
 	case OP_LT:
 	case OP_LE:
 	case OP_GT:
 	case OP_GE:
 		c = js_compare(a, b);
-		*out = xbool(op == OP_LT   ? c == JS_LT
-			     : op == OP_GT ? c == JS_GT
-			     : op == OP_LE ? c == JS_LT || c == JS_EQ
-					   : c == JS_GT || c == JS_EQ);
+		*out = wf_expr_bool(op == OP_LT   ? c == JS_LT
+				    : op == OP_GT ? c == JS_GT
+				    : op == OP_LE ? c == JS_LT || c == JS_EQ
+						  : c == JS_GT || c == JS_EQ);
 		return 0;
 	default:
 		break;
@@ -333,11 +337,11 @@ static int binary_formula(struct xeval *e, int op, json_object *a,
 	x = js_to_number(a);
 	y = js_to_number(b);
 	switch (op) {
-	case OP_SUB: *out = xnum(x - y); break;
-	case OP_MUL: *out = xnum(x * y); break;
-	case OP_DIV: *out = xnum(x / y); break;
-	case OP_MOD: *out = xnum(fmod(x, y)); break;
-	default: *out = xnum(js_pow(x, y)); break;
+	case OP_SUB: *out = wf_expr_num(x - y); break;
+	case OP_MUL: *out = wf_expr_num(x * y); break;
+	case OP_DIV: *out = wf_expr_num(x / y); break;
+	case OP_MOD: *out = wf_expr_num(fmod(x, y)); break;
+	default: *out = wf_expr_num(js_pow(x, y)); break;
 	}
 	return 0;
 }
@@ -355,7 +359,7 @@ static int binary_math(struct xeval *e, int op, json_object *a,
 	case OP_NE:
 		if (mj_equal(e, fn, a, b, &t))
 			return -1;
-		*out = xbool(op == OP_EQ ? t : !t);
+		*out = wf_expr_bool(op == OP_EQ ? t : !t);
 		return 0;
 	case OP_LT:
 	case OP_LE:
@@ -363,15 +367,15 @@ static int binary_math(struct xeval *e, int op, json_object *a,
 	case OP_GE:
 		if (mj_compare(e, fn, a, b, &c))
 			return -1;
-		*out = xbool(c != 2 && (op == OP_LT   ? c < 0
-					: op == OP_GT ? c > 0
-					: op == OP_LE ? c <= 0
-						      : c >= 0));
+		*out = wf_expr_bool(c != 2 && (op == OP_LT   ? c < 0
+					       : op == OP_GT ? c > 0
+					       : op == OP_LE ? c <= 0
+							     : c >= 0));
 		return 0;
 	case OP_XOR:
 		if (mj_truthy(e, fn, a, &t) || mj_truthy(e, fn, b, &u))
 			return -1;
-		*out = xbool(t != u);
+		*out = wf_expr_bool(t != u);
 		return 0;
 	default:
 		break;
@@ -379,12 +383,12 @@ static int binary_math(struct xeval *e, int op, json_object *a,
 	if (mj_number(e, fn, a, &x) || mj_number(e, fn, b, &y))
 		return -1;
 	switch (op) {
-	case OP_ADD: *out = xnum(x + y); break;
-	case OP_SUB: *out = xnum(x - y); break;
-	case OP_MUL: *out = xnum(x * y); break;
-	case OP_DIV: *out = xnum(x / y); break;
-	case OP_MOD: *out = xnum(mj_mod(x, y)); break;
-	default: *out = xnum(pow(x, y)); break;
+	case OP_ADD: *out = wf_expr_num(x + y); break;
+	case OP_SUB: *out = wf_expr_num(x - y); break;
+	case OP_MUL: *out = wf_expr_num(x * y); break;
+	case OP_DIV: *out = wf_expr_num(x / y); break;
+	case OP_MOD: *out = wf_expr_num(mj_mod(x, y)); break;
+	default: *out = wf_expr_num(pow(x, y)); break;
 	}
 	return 0;
 }
@@ -399,21 +403,19 @@ static int fx_text_cat(struct xeval *e, json_object *a, json_object *b,
 
 	for (int i = 0; i < 2; i++) {
 		if (json_object_is_type(parts[i], json_type_boolean))
-			s[i] = strdup(json_object_get_boolean(parts[i]) ? "TRUE"
-								       : "FALSE");
+			s[i] = util_xstrdup(json_object_get_boolean(parts[i])
+						    ? "TRUE"
+						    : "FALSE");
 		else
 			s[i] = jsonx_to_js_string(parts[i], true);
-		if (!s[i])
-			abort();
 		n[i] = strlen(s[i]);
 	}
 	int rc = 0;
 	if (n[0] + n[1] > WF_EXPR_MAX_STR) {
-		rc = xerr(e, "String result exceeds %u bytes", WF_EXPR_MAX_STR);
+		rc = wf_expr_err(e, "String result exceeds %u bytes",
+				 WF_EXPR_MAX_STR);
 	} else {
-		char *r = malloc(n[0] + n[1] + 1);
-		if (!r)
-			abort();
+		char *r = util_xmalloc(n[0] + n[1] + 1);
 		memcpy(r, s[0], n[0]);
 		memcpy(r + n[0], s[1], n[1] + 1);
 		*out = json_object_new_string_len(r, (int)(n[0] + n[1]));
@@ -449,7 +451,7 @@ static int eval_logic(struct xeval *e, struct xnode *x, json_object **out)
 	}
 	json_object_put(a);
 	if ((x->op == OP_AND) != t) {
-		*out = xbool(t);
+		*out = wf_expr_bool(t);
 		return 0;
 	}
 	if (xeval_node(e, x->b, &a))
@@ -458,7 +460,7 @@ static int eval_logic(struct xeval *e, struct xnode *x, json_object **out)
 	json_object_put(a);
 	if (rc)
 		return -1;
-	*out = xbool(t);
+	*out = wf_expr_bool(t);
 	return 0;
 }
 
@@ -471,7 +473,8 @@ static int eval_cond(struct xeval *e, struct xnode *x, json_object **out)
 		return -1;
 	if (e->engine == XE_MATH && (json_object_is_type(c, json_type_array) ||
 				     json_object_is_type(c, json_type_object))) {
-		xerr(e, "Unsupported type of condition \"%s\"", xtype_name(c));
+		wf_expr_err(e, "Unsupported type of condition \"%s\"",
+			    xtype_name(c));
 		json_object_put(c);
 		return -1;
 	}
@@ -491,29 +494,34 @@ static int eval_call(struct xeval *e, int n, json_object **out)
 		json_object *tmp = NULL;
 		if (xconst_find(e->engine, x->name, &tmp)) {
 			json_object_put(tmp);
-			return xerr(e, "%s is not a function", x->name);
+			return wf_expr_err(e, "%s is not a function", x->name);
 		}
 		return e->engine == XE_MATH
-			       ? xerr(e, "Undefined function %s", x->name)
-			       : xerr(e, "%s is not defined", x->name);
+			       ? wf_expr_err(e, "Undefined function %s",
+					     x->name)
+			       : wf_expr_err(e, "%s is not defined", x->name);
 	}
 	if (argc < f->min)
-		return xerr(e, "Too few arguments in function %s (expected: "
-			       "%d, actual: %d)", f->name, f->min, argc);
+		return wf_expr_err(
+			e,
+			"Too few arguments in function %s (expected: "
+			"%d, actual: %d)",
+			f->name, f->min, argc);
 	if (f->max >= 0 && argc > f->max)
-		return xerr(e, "Too many arguments in function %s (expected: "
-			       "%d, actual: %d)", f->name, f->max, argc);
+		return wf_expr_err(
+			e,
+			"Too many arguments in function %s (expected: "
+			"%d, actual: %d)",
+			f->name, f->max, argc);
 	if (f->lazy)
 		return f->lazy(e, f, n, out);
-	argv = calloc((size_t)argc + 1, sizeof(*argv));
-	if (!argv)
-		abort();
+	argv = util_xcalloc((size_t)argc + 1, sizeof(*argv));
 	for (int a = x->args; a >= 0; a = e->nodes[a].next, i++)
-		if (xeval_node(e, a, &argv[i]) || xwork(e, argv[i]))
+		if (xeval_node(e, a, &argv[i]) || wf_expr_work(e, argv[i]))
 			goto out;
 	rc = f->call(e, f, argv, argc, out);
 	if (rc == 0 && json_object_is_type(*out, json_type_string) &&
-	    xwork(e, *out)) {
+	    wf_expr_work(e, *out)) {
 		json_object_put(*out);
 		*out = NULL;
 		rc = -1;
@@ -538,15 +546,17 @@ static int eval_member(struct xeval *e, struct xnode *x, json_object **out)
 			goto out;
 		k = js_to_string(key);
 	} else {
-		k = strdup(x->name);
-		if (!k)
-			abort();
+		k = util_xstrdup(x->name);
 	}
 	if (!o) {
 		rc = e->engine == XE_MATH
-			     ? xerr(e, "Cannot get property \"%s\" of null", k)
-			     : xerr(e, "Cannot read properties of null "
-				       "(reading '%s')", k);
+			     ? wf_expr_err(e,
+					   "Cannot get property \"%s\" of null",
+					   k)
+			     : wf_expr_err(e,
+					   "Cannot read properties of null "
+					   "(reading '%s')",
+					   k);
 		goto out;
 	}
 	if (json_object_is_type(o, json_type_object)) {
@@ -560,7 +570,7 @@ static int eval_member(struct xeval *e, struct xnode *x, json_object **out)
 		size_t n = arr ? json_object_array_length(o) : utf8_len(s, bytes);
 		double d = key ? js_to_number(key) : NAN;
 		if (strcmp(k, "length") == 0) {
-			*out = xnum((double)n);
+			*out = wf_expr_num((double)n);
 		} else if (e->engine == XE_FORMULA && d >= 0 && d < (double)n &&
 			   d == floor(d)) {
 			if (arr) {
@@ -574,8 +584,8 @@ static int eval_member(struct xeval *e, struct xnode *x, json_object **out)
 			}
 		}
 	} else if (e->engine == XE_MATH) {
-		rc = xerr(e, "Cannot get property \"%s\" of a %s", k,
-			  xtype_name(o));
+		rc = wf_expr_err(e, "Cannot get property \"%s\" of a %s", k,
+				 xtype_name(o));
 		goto out;
 	}
 	rc = 0;
@@ -593,7 +603,7 @@ int xeval_node(struct xeval *e, int n, json_object **out)
 	int rc = -1;
 
 	*out = NULL;
-	if (xstep(e, 1))
+	if (wf_expr_step(e, 1))
 		return -1;
 	switch (x->kind) {
 	case N_CONST:
@@ -603,10 +613,11 @@ int xeval_node(struct xeval *e, int n, json_object **out)
 		if (xconst_find(e->engine, x->name, out))
 			return 0;
 		if (xfn_find(e->engine, x->name))
-			return xerr(e, "Function %s used as a value", x->name);
+			return wf_expr_err(e, "Function %s used as a value",
+					   x->name);
 		return e->engine == XE_MATH
-			       ? xerr(e, "Undefined symbol %s", x->name)
-			       : xerr(e, "%s is not defined", x->name);
+			       ? wf_expr_err(e, "Undefined symbol %s", x->name)
+			       : wf_expr_err(e, "%s is not defined", x->name);
 	case N_ARRAY: {
 		json_object *arr = json_object_new_array_ext(x->nargs);
 		for (int k = x->args; k >= 0; k = e->nodes[k].next) {
@@ -620,7 +631,7 @@ int xeval_node(struct xeval *e, int n, json_object **out)
 		return 0;
 	}
 	case N_UNARY:
-		if (xeval_node(e, x->a, &a) || xwork(e, a)) {
+		if (xeval_node(e, x->a, &a) || wf_expr_work(e, a)) {
 			json_object_put(a);
 			return -1;
 		}
@@ -631,11 +642,11 @@ int xeval_node(struct xeval *e, int n, json_object **out)
 		if (x->op == OP_AND || x->op == OP_OR)
 			return eval_logic(e, x, out);
 		if (xeval_node(e, x->a, &a) || xeval_node(e, x->b, &b) ||
-		    xwork(e, a) || xwork(e, b))
+		    wf_expr_work(e, a) || wf_expr_work(e, b))
 			goto out;
 		rc = e->engine == XE_MATH ? binary_math(e, x->op, a, b, out)
 					  : binary_formula(e, x->op, a, b, out);
-		if (rc == 0 && xwork(e, *out)) {
+		if (rc == 0 && wf_expr_work(e, *out)) {
 			json_object_put(*out);
 			*out = NULL;
 			rc = -1;
@@ -648,8 +659,7 @@ int xeval_node(struct xeval *e, int n, json_object **out)
 	case N_MEMBER:
 	case N_INDEX:
 		return eval_member(e, x, out);
-	default:
-		return xerr(e, "internal: bad node");
+	default: return wf_expr_err(e, "internal: bad node");
 	}
 out:
 	json_object_put(a);

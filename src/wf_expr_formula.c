@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "jsonx.h"
+#include "util.h"
 #include "wf_expr.h"
 #include "wf_expr_int.h"
 
@@ -33,21 +34,18 @@ static int fx_num(struct xeval *e, const struct xfn *f, json_object *v,
 			return 0;
 		/* fall through */
 	default:
-		return xerr(e, "%s: #VALUE! (argument %d is not a number)",
-			    f->name, i + 1);
+		return wf_expr_err(e,
+				   "%s: #VALUE! (argument %d is not a number)",
+				   f->name, i + 1);
 	}
 }
 
 /* Excel text of a value: null "", TRUE/FALSE, else JS String(). */
 static char *fx_text(json_object *v)
 {
-	char *s;
-	if (json_object_is_type(v, json_type_boolean)) {
-		s = strdup(json_object_get_boolean(v) ? "TRUE" : "FALSE");
-		if (!s)
-			abort();
-		return s;
-	}
+	if (json_object_is_type(v, json_type_boolean))
+		return util_xstrdup(json_object_get_boolean(v) ? "TRUE"
+								  : "FALSE");
 	return jsonx_to_js_string(v, true);
 }
 
@@ -58,7 +56,8 @@ static json_object *str_n(const char *s, size_t n)
 
 static int too_long(struct xeval *e)
 {
-	return xerr(e, "String result exceeds %u bytes", WF_EXPR_MAX_STR);
+	return wf_expr_err(e, "String result exceeds %u bytes",
+			   WF_EXPR_MAX_STR);
 }
 
 /* Visit every leaf of the arguments, arrays flattened. */
@@ -71,8 +70,8 @@ static int each_leaf(struct xeval *e, json_object *v, leaf_fn fn, void *arg,
 		return fn(e, v, arg);
 	size_t n = json_object_array_length(v);
 	if (depth > WF_EXPR_MAX_DEPTH)
-		return xerr(e, "Array nested too deeply");
-	if (xstep(e, (long)n))
+		return wf_expr_err(e, "Array nested too deeply");
+	if (wf_expr_step(e, (long)n))
 		return -1;
 	for (size_t i = 0; i < n; i++)
 		if (each_leaf(e, json_object_array_get_idx(v, i), fn, arg,
@@ -126,7 +125,7 @@ static int f_stat(struct xeval *e, const struct xfn *f, json_object **argv,
 	}
 	if (f->op == S_AVERAGE && ns.n == 0) {
 		free(ns.v);
-		return xerr(e, "AVERAGE: #DIV/0! (no numbers)");
+		return wf_expr_err(e, "AVERAGE: #DIV/0! (no numbers)");
 	}
 	if (f->op == S_PRODUCT && ns.n)
 		r = 1;
@@ -145,7 +144,7 @@ static int f_stat(struct xeval *e, const struct xfn *f, json_object **argv,
 	if (f->op == S_AVERAGE)
 		r /= (double)ns.n;
 	free(ns.v);
-	*out = xnum(r);
+	*out = wf_expr_num(r);
 	return 0;
 }
 
@@ -171,15 +170,17 @@ static int f_num(struct xeval *e, const struct xfn *f, json_object **argv,
 	case M_ROUNDDOWN:
 	case M_TRUNC:
 		y = trunc(fmax(fmin(y, 400), -400));
-		r = xround(x, (int)y, f->op == M_ROUND ? 0
-					: f->op == M_ROUNDUP ? 1
-							     : 2);
+		r = wf_expr_round_mode(x, (int)y,
+				       f->op == M_ROUND     ? 0
+				       : f->op == M_ROUNDUP ? 1
+							    : 2);
 		break;
 	case M_INT: r = floor(x); break;
 	case M_ABS: r = fabs(x); break;
 	case M_SQRT:
 		if (x < 0)
-			return xerr(e, "SQRT: #NUM! (negative argument)");
+			return wf_expr_err(e,
+					   "SQRT: #NUM! (negative argument)");
 		r = sqrt(x);
 		break;
 	case M_EXP: r = exp(x); break;
@@ -187,21 +188,23 @@ static int f_num(struct xeval *e, const struct xfn *f, json_object **argv,
 	case M_LOG10:
 	case M_LOG:
 		if (x <= 0 || (f->op == M_LOG && argc > 1 && y <= 0))
-			return xerr(e, "%s: #NUM! (argument must be positive)",
-				    f->name);
+			return wf_expr_err(
+				e, "%s: #NUM! (argument must be positive)",
+				f->name);
 		r = f->op == M_LN ? log(x) : f->op == M_LOG10 || argc == 1
 				      ? log10(x) : log(x) / log(y);
 		break;
 	case M_SIGN: r = x > 0 ? 1 : x < 0 ? -1 : 0; break;
 	case M_MOD:
 		if (y == 0)
-			return xerr(e, "MOD: #DIV/0! (divisor is 0)");
+			return wf_expr_err(e, "MOD: #DIV/0! (divisor is 0)");
 		r = x - y * floor(x / y);
 		break;
 	case M_POWER:
 		r = pow(x, y);
 		if (isnan(r))
-			return xerr(e, "POWER: #NUM! (result is not a number)");
+			return wf_expr_err(
+				e, "POWER: #NUM! (result is not a number)");
 		break;
 	default: /* CEILING, FLOOR to a multiple of significance */
 		if (argc == 1)
@@ -211,22 +214,24 @@ static int f_num(struct xeval *e, const struct xfn *f, json_object **argv,
 			break;
 		}
 		if (x > 0 && y < 0)
-			return xerr(e, "%s: #NUM! (significance has the "
-				       "wrong sign)", f->name);
+			return wf_expr_err(e,
+					   "%s: #NUM! (significance has the "
+					   "wrong sign)",
+					   f->name);
 		r = (f->op == M_CEILING ? ceil(x / y) : floor(x / y)) * y;
 		int prec = (int)-floor(log10(fabs(y)));
 		if (prec > 0)
-			r = xround(r, prec, 0);
+			r = wf_expr_round_mode(r, prec, 0);
 		break;
 	}
-	*out = xnum(r);
+	*out = wf_expr_num(r);
 	return 0;
 }
 
 static int f_pi(struct xeval *e, const struct xfn *f, json_object **argv,
 		int argc, json_object **out)
 {
-	*out = xnum(M_PI);
+	*out = wf_expr_num(M_PI);
 	return 0;
 }
 
@@ -247,13 +252,13 @@ static int f_if(struct xeval *e, const struct xfn *f, int call,
 	json_object_put(c);
 	int pick = t ? then : other;
 	if (pick < 0) {
-		*out = xbool(t);
+		*out = wf_expr_bool(t);
 		return 0;
 	}
 	if (xeval_node(e, pick, out))
 		return -1;
 	if (!*out)
-		*out = xnum(0); /* Formula.js: a null branch yields 0 */
+		*out = wf_expr_num(0); /* Formula.js: a null branch yields 0 */
 	return 0;
 }
 
@@ -281,10 +286,11 @@ static int f_logic(struct xeval *e, const struct xfn *f, json_object **argv,
 	if (each_arg(e, argv, argc, leaf_logic, &acc))
 		return -1;
 	if (!acc.seen)
-		return xerr(e, "%s: #VALUE! (no logical values)", f->name);
-	*out = xbool(f->op == G_AND  ? acc.trues == acc.seen
-		     : f->op == G_OR ? acc.trues > 0
-				     : acc.trues % 2 == 1);
+		return wf_expr_err(e, "%s: #VALUE! (no logical values)",
+				   f->name);
+	*out = wf_expr_bool(f->op == G_AND  ? acc.trues == acc.seen
+			    : f->op == G_OR ? acc.trues > 0
+					    : acc.trues % 2 == 1);
 	return 0;
 }
 
@@ -292,15 +298,15 @@ static int f_not(struct xeval *e, const struct xfn *f, json_object **argv,
 		 int argc, json_object **out)
 {
 	if (json_object_is_type(argv[0], json_type_string))
-		return xerr(e, "NOT: #VALUE! (argument is text)");
-	*out = xbool(!jsonx_truthy(argv[0]));
+		return wf_expr_err(e, "NOT: #VALUE! (argument is text)");
+	*out = wf_expr_bool(!jsonx_truthy(argv[0]));
 	return 0;
 }
 
 static int f_bool(struct xeval *e, const struct xfn *f, json_object **argv,
 		  int argc, json_object **out)
 {
-	*out = xbool(f->op);
+	*out = wf_expr_bool(f->op);
 	return 0;
 }
 
@@ -311,11 +317,11 @@ static int f_is(struct xeval *e, const struct xfn *f, json_object **argv,
 {
 	json_object *v = argv[0];
 	switch (f->op) {
-	case I_BLANK: *out = xbool(!v); break;
+	case I_BLANK: *out = wf_expr_bool(!v); break;
 	case I_NUMBER:
-		*out = xbool(xis_num(v) && isfinite(xget_num(v)));
+		*out = wf_expr_bool(xis_num(v) && isfinite(xget_num(v)));
 		break;
-	default: *out = xbool(json_object_is_type(v, json_type_string));
+	default: *out = wf_expr_bool(json_object_is_type(v, json_type_string));
 	}
 	return 0;
 }
@@ -383,22 +389,22 @@ static int f_text(struct xeval *e, const struct xfn *f, json_object **argv,
 
 	if (json_object_is_type(argv[0], json_type_array) ||
 	    json_object_is_type(argv[0], json_type_object))
-		return xerr(e, "%s: #VALUE! (argument 1 is not text)", f->name);
+		return wf_expr_err(e, "%s: #VALUE! (argument 1 is not text)",
+				   f->name);
 	if ((argc > 1 && fx_num(e, f, argv[1], 1, &n)) ||
 	    (argc > 2 && fx_num(e, f, argv[2], 2, &m)))
 		return -1;
 	if (n < 0 || m < 0 || (f->op == T_MID && n < 1))
-		return xerr(e, "%s: #VALUE! (%s)", f->name,
-			    f->op == T_MID && n < 1 ? "start must be at least 1"
-						    : "negative count");
+		return wf_expr_err(e, "%s: #VALUE! (%s)", f->name,
+				   f->op == T_MID && n < 1
+					   ? "start must be at least 1"
+					   : "negative count");
 	s = fx_text(argv[0]);
 	len = strlen(s);
 	chars = utf8_len(s, len);
 	n = fmin(n, (double)chars + 1);
 	switch (f->op) {
-	case T_LEN:
-		*out = xnum((double)chars);
-		break;
+	case T_LEN: *out = wf_expr_num((double)chars); break;
 	case T_LEFT:
 		*out = str_n(s, utf8_offset(s, len, (size_t)n));
 		break;
@@ -465,11 +471,12 @@ static int f_substitute(struct xeval *e, const struct xfn *f,
 	if (argc > 3 && fx_num(e, f, argv[3], 3, &nth))
 		goto out;
 	if (argc > 3 && nth < 1) {
-		xerr(e, "SUBSTITUTE: #VALUE! (instance must be at least 1)");
+		wf_expr_err(
+			e, "SUBSTITUTE: #VALUE! (instance must be at least 1)");
 		goto out;
 	}
 	const char *p = s, *q, *end = s + strlen(s);
-	while (ol && (q = xfind(p, (size_t)(end - p), old, ol))) {
+	while (ol && (q = wf_expr_find(p, (size_t)(end - p), old, ol))) {
 		k++;
 		buf_append(&b, p, (size_t)(q - p));
 		if (nth == 0 || k == (int)nth)
@@ -503,35 +510,34 @@ static int f_misc_text(struct xeval *e, const struct xfn *f,
 	int rc = 0;
 
 	switch (f->op) {
-	case X_EXACT:
-		*out = xbool(strcmp(a, b) == 0);
-		break;
+	case X_EXACT: *out = wf_expr_bool(strcmp(a, b) == 0); break;
 	case X_FIND: {
 		size_t bl = strlen(b), from;
 		const char *q;
 		if (argc > 2 && (rc = fx_num(e, f, argv[2], 2, &start)))
 			break;
 		if (start < 1 || start > (double)utf8_len(b, bl) + 1) {
-			rc = xerr(e, "FIND: #VALUE! (start out of range)");
+			rc = wf_expr_err(e,
+					 "FIND: #VALUE! (start out of range)");
 			break;
 		}
 		from = utf8_offset(b, bl, (size_t)start - 1);
-		q = xfind(b + from, bl - from, a, strlen(a));
+		q = wf_expr_find(b + from, bl - from, a, strlen(a));
 		if (!q) {
-			rc = xerr(e, "FIND: #VALUE! (text not found)");
+			rc = wf_expr_err(e, "FIND: #VALUE! (text not found)");
 			break;
 		}
-		*out = xnum((double)utf8_len(b, (size_t)(q - b)) + 1);
+		*out = wf_expr_num((double)utf8_len(b, (size_t)(q - b)) + 1);
 		break;
 	}
 	default: /* VALUE */
 		d = js_to_number(argv[0]);
 		if (!*a || isnan(d) || json_object_is_type(argv[0],
 							   json_type_boolean)) {
-			rc = xerr(e, "VALUE: #VALUE! (not a number)");
+			rc = wf_expr_err(e, "VALUE: #VALUE! (not a number)");
 			break;
 		}
-		*out = xnum(d);
+		*out = wf_expr_num(d);
 	}
 	free(a);
 	free(b);
@@ -569,12 +575,14 @@ static int f_js1(struct xeval *e, const struct xfn *f, json_object **argv,
 	case J_LOG: r = log(x); break;
 	case J_LOG10: r = log10(x); break;
 	case J_LOG2: r = log2(x); break;
-	case J_ISNAN: *out = xbool(isnan(x)); return 0;
-	case J_ISFINITE: *out = xbool(isfinite(x)); return 0;
-	case J_BOOLEAN: *out = xbool(argc && jsonx_truthy(argv[0])); return 0;
+	case J_ISNAN: *out = wf_expr_bool(isnan(x)); return 0;
+	case J_ISFINITE: *out = wf_expr_bool(isfinite(x)); return 0;
+	case J_BOOLEAN:
+		*out = wf_expr_bool(argc && jsonx_truthy(argv[0]));
+		return 0;
 	default: r = x; break;
 	}
-	*out = xnum(r);
+	*out = wf_expr_num(r);
 	return 0;
 }
 
@@ -596,25 +604,23 @@ static int f_jsmath(struct xeval *e, const struct xfn *f, json_object **argv,
 		else
 			r = f->op == JM_MIN ? fmin(r, d) : fmax(r, d);
 	}
-	*out = xnum(r);
+	*out = wf_expr_num(r);
 	return 0;
 }
 
 static int f_jsstring(struct xeval *e, const struct xfn *f,
 		      json_object **argv, int argc, json_object **out)
 {
-	char *s = argc ? js_to_string(argv[0]) : strdup("");
+	char *s = argc ? js_to_string(argv[0]) : util_xstrdup("");
 	double d;
 
-	if (!s)
-		abort();
 	if (f->op == 0) { /* String */
 		*out = json_object_new_string(s);
 		free(s);
 		return 0;
 	}
 	if (f->op == 1) { /* parseFloat */
-		*out = xnum(js_parse_float(s));
+		*out = wf_expr_num(js_parse_float(s));
 		free(s);
 		return 0;
 	}
@@ -644,7 +650,7 @@ static int f_jsstring(struct xeval *e, const struct xfn *f,
 			d = d * base + v;
 		}
 	}
-	*out = xnum(digits ? sign * d : NAN);
+	*out = wf_expr_num(digits ? sign * d : NAN);
 	free(s);
 	return 0;
 }
@@ -752,11 +758,11 @@ bool xformula_const(const char *name, json_object **out)
 	};
 
 	if (!strcmp(name, "true") || !strcmp(name, "TRUE")) {
-		*out = xbool(true);
+		*out = wf_expr_bool(true);
 		return true;
 	}
 	if (!strcmp(name, "false") || !strcmp(name, "FALSE")) {
-		*out = xbool(false);
+		*out = wf_expr_bool(false);
 		return true;
 	}
 	if (!strcmp(name, "null") || !strcmp(name, "undefined")) {
@@ -765,7 +771,7 @@ bool xformula_const(const char *name, json_object **out)
 	}
 	for (size_t i = 0; i < sizeof(nums) / sizeof(*nums); i++)
 		if (!strcmp(name, nums[i].name)) {
-			*out = xnum(nums[i].v);
+			*out = wf_expr_num(nums[i].v);
 			return true;
 		}
 	return false;

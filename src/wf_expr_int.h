@@ -49,7 +49,7 @@ struct xeval {
 	enum xengine engine;
 	struct xnode *nodes;
 	long steps;
-	size_t work; /* bytes of operands and results, see xwork */
+	size_t work; /* bytes of operands and results, see wf_expr_work */
 	char *err;
 	size_t errlen;
 };
@@ -78,13 +78,13 @@ struct xnums {
 
 /* wf_expr_eval.c */
 int xeval_node(struct xeval *e, int n, json_object **out);
-int xerr(struct xeval *e, const char *fmt, ...)
+int wf_expr_err(struct xeval *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-int xstep(struct xeval *e, long n);
+int wf_expr_step(struct xeval *e, long n);
 /* Charge the size of a value an operator or function works on. */
-int xwork(struct xeval *e, json_object *v);
-json_object *xnum(double d);
-json_object *xbool(bool b);
+int wf_expr_work(struct xeval *e, json_object *v);
+json_object *wf_expr_num(double d);
+json_object *wf_expr_bool(bool b);
 bool xis_num(json_object *v);
 double xget_num(json_object *v);
 const char *xtype_name(json_object *v);
@@ -126,12 +126,12 @@ enum js_cmp js_compare(json_object *a, json_object *b);
 int js_add(json_object *a, json_object *b, json_object **out);
 /* Round x to n decimals on its shortest decimal form; mode 0 half away
  * from zero, 1 away from zero (up), 2 toward zero (down). */
-double xround(double x, int n, int mode);
+double wf_expr_round_mode(double x, int n, int mode);
 /* memmem; short needles scan with memchr, which ASan checks only up to
  * the match (its memmem and strstr interceptors check the whole haystack
  * on every call, making loops quadratic under ASan). */
-const char *xfind(const char *hay, size_t hlen, const char *needle,
-		  size_t nlen);
+const char *wf_expr_find(const char *hay, size_t hlen, const char *needle,
+			 size_t nlen);
 size_t utf8_len(const char *s, size_t n);
 size_t utf8_offset(const char *s, size_t n, size_t chars);
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "jsonx.h"
+#include "util.h"
 #include "wf_expr.h"
 
 enum jt { JT_NULL, JT_BOOL, JT_NUM, JT_STR, JT_OBJ };
@@ -78,9 +79,7 @@ static double strtod_n(const char *s, size_t n)
 {
 	char tmp[512];
 	if (n >= sizeof(tmp)) {
-		char *big = strndup(s, n);
-		if (!big)
-			abort();
+		char *big = util_xstrndup(s, n);
 		double d = strtod(big, NULL);
 		free(big);
 		return d;
@@ -148,9 +147,7 @@ double js_parse_float(const char *s)
 char *js_to_string(json_object *v)
 {
 	if (!v) {
-		char *s = strdup("null");
-		if (!s)
-			abort();
+		char *s = util_xstrdup("null");
 		return s;
 	}
 	return jsonx_to_js_string(v, false);
@@ -222,7 +219,7 @@ static bool loose(json_object *a, json_object *b, int depth)
 		return js_to_number(a) == js_to_number(b);
 	if (ta == JT_BOOL || tb == JT_BOOL) {
 		bool left = ta == JT_BOOL;
-		t = xnum(js_to_number(left ? a : b));
+		t = wf_expr_num(js_to_number(left ? a : b));
 		r = left ? loose(t, b, depth + 1) : loose(a, t, depth + 1);
 		json_object_put(t);
 		return r;
@@ -279,9 +276,7 @@ int js_add(json_object *a, json_object *b, json_object **out)
 		if (la + lb > WF_EXPR_MAX_STR) {
 			rc = -1;
 		} else {
-			char *s = malloc(la + lb + 1);
-			if (!s)
-				abort();
+			char *s = util_xmalloc(la + lb + 1);
 			memcpy(s, sa, la);
 			memcpy(s + la, sb, lb + 1);
 			*out = json_object_new_string_len(s, (int)(la + lb));
@@ -290,14 +285,14 @@ int js_add(json_object *a, json_object *b, json_object **out)
 		free(sa);
 		free(sb);
 	} else {
-		*out = xnum(js_to_number(pa) + js_to_number(pb));
+		*out = wf_expr_num(js_to_number(pa) + js_to_number(pb));
 	}
 	json_object_put(pa);
 	json_object_put(pb);
 	return rc;
 }
 
-double xround(double x, int n, int mode)
+double wf_expr_round_mode(double x, int n, int mode)
 {
 	char tmp[48], dig[24], num[32];
 	int nd = 0, e10, keep, prec;
@@ -351,11 +346,11 @@ double xround(double x, int n, int mode)
 
 double wf_expr_round(double x, int n)
 {
-	return xround(x, n, 0);
+	return wf_expr_round_mode(x, n, 0);
 }
 
-const char *xfind(const char *hay, size_t hlen, const char *needle,
-		  size_t nlen)
+const char *wf_expr_find(const char *hay, size_t hlen, const char *needle,
+			 size_t nlen)
 {
 	const char *p = hay, *end = hay + hlen;
 

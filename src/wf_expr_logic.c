@@ -103,8 +103,9 @@ static int includes(struct lctx *c, json_object *a, json_object *b,
 	if (!json_object_is_type(a, json_type_string))
 		return lerr(c, "a.includes is not a function");
 	char *s = js_to_string(b);
-	*out = xfind(json_object_get_string(a),
-		     (size_t)json_object_get_string_len(a), s, strlen(s)) != NULL;
+	*out = wf_expr_find(json_object_get_string(a),
+			    (size_t)json_object_get_string_len(a), s,
+			    strlen(s)) != NULL;
 	free(s);
 	return 0;
 }

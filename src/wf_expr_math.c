@@ -60,16 +60,19 @@ static int f_unary(struct xeval *e, const struct xfn *f, json_object **argv,
 	case U_TANH: r = tanh(x); break;
 	case U_FACT:
 		if (x < 0 || x != floor(x))
-			return xerr(e, "Value must be a non-negative integer");
+			return wf_expr_err(
+				e, "Value must be a non-negative integer");
 		r = x > 170 ? INFINITY : round(tgamma(x + 1));
 		break;
-	case U_ISNAN: *out = xbool(isnan(x)); return 0;
-	case U_ISINT: *out = xbool(isfinite(x) && x == floor(x)); return 0;
-	case U_ISZERO: *out = xbool(x == 0); return 0;
-	case U_ISPOS: *out = xbool(x > 0); return 0;
-	default: *out = xbool(x < 0); return 0;
+	case U_ISNAN: *out = wf_expr_bool(isnan(x)); return 0;
+	case U_ISINT:
+		*out = wf_expr_bool(isfinite(x) && x == floor(x));
+		return 0;
+	case U_ISZERO: *out = wf_expr_bool(x == 0); return 0;
+	case U_ISPOS: *out = wf_expr_bool(x > 0); return 0;
+	default: *out = wf_expr_bool(x < 0); return 0;
 	}
-	*out = xnum(r);
+	*out = wf_expr_num(r);
 	return 0;
 }
 
@@ -86,10 +89,13 @@ static int f_round(struct xeval *e, const struct xfn *f, json_object **argv,
 	    (argc > 1 && num_arg(e, f, argv[1], &n)))
 		return -1;
 	if (n != floor(n) || n < 0 || n > 15)
-		return xerr(e, "Number of decimals in function %s must be in "
-			       "the range of 0-15", f->name);
+		return wf_expr_err(
+			e,
+			"Number of decimals in function %s must be in "
+			"the range of 0-15",
+			f->name);
 	if (!isfinite(x)) {
-		*out = xnum(x);
+		*out = wf_expr_num(x);
 		return 0;
 	}
 	switch (f->op) {
@@ -98,7 +104,7 @@ static int f_round(struct xeval *e, const struct xfn *f, json_object **argv,
 	case R_CEIL: mode = x > 0 ? 1 : 2; break;
 	default: mode = x > 0 ? 2 : 1; break;
 	}
-	*out = xnum(xround(x, (int)n, mode));
+	*out = wf_expr_num(wf_expr_round_mode(x, (int)n, mode));
 	return 0;
 }
 
@@ -110,12 +116,12 @@ static int f_log(struct xeval *e, const struct xfn *f, json_object **argv,
 	if (num_arg(e, f, argv[0], &x))
 		return -1;
 	if (argc == 1) {
-		*out = xnum(log(x));
+		*out = wf_expr_num(log(x));
 		return 0;
 	}
 	if (num_arg(e, f, argv[1], &b))
 		return -1;
-	*out = xnum(log(x) / log(b));
+	*out = wf_expr_num(log(x) / log(b));
 	return 0;
 }
 
@@ -141,7 +147,7 @@ static int f_binary(struct xeval *e, const struct xfn *f, json_object **argv,
 		default: x *= y; break;
 		}
 	}
-	*out = xnum(x);
+	*out = wf_expr_num(x);
 	return 0;
 }
 
@@ -156,17 +162,17 @@ static int f_compare(struct xeval *e, const struct xfn *f, json_object **argv,
 	if (f->op == C_EQ || f->op == C_NE) {
 		if (mj_equal(e, f->name, argv[0], argv[1], &eq))
 			return -1;
-		*out = xbool(f->op == C_EQ ? eq : !eq);
+		*out = wf_expr_bool(f->op == C_EQ ? eq : !eq);
 		return 0;
 	}
 	if (mj_compare(e, f->name, argv[0], argv[1], &c))
 		return -1;
 	switch (f->op) {
-	case C_GT: *out = xbool(c == 1); break;
-	case C_GE: *out = xbool(c == 1 || c == 0); break;
-	case C_LT: *out = xbool(c == -1); break;
-	case C_LE: *out = xbool(c == -1 || c == 0); break;
-	default: *out = c == 2 ? xnum(NAN) : xnum(c); break;
+	case C_GT: *out = wf_expr_bool(c == 1); break;
+	case C_GE: *out = wf_expr_bool(c == 1 || c == 0); break;
+	case C_LT: *out = wf_expr_bool(c == -1); break;
+	case C_LE: *out = wf_expr_bool(c == -1 || c == 0); break;
+	default: *out = c == 2 ? wf_expr_num(NAN) : wf_expr_num(c); break;
 	}
 	return 0;
 }
@@ -182,10 +188,10 @@ static int f_logic(struct xeval *e, const struct xfn *f, json_object **argv,
 	    (argc > 1 && mj_truthy(e, f->name, argv[1], &b)))
 		return -1;
 	switch (f->op) {
-	case L_NOT: *out = xbool(!a); break;
-	case L_AND: *out = xbool(a && b); break;
-	case L_OR: *out = xbool(a || b); break;
-	default: *out = xbool(a != b); break;
+	case L_NOT: *out = wf_expr_bool(!a); break;
+	case L_AND: *out = wf_expr_bool(a && b); break;
+	case L_OR: *out = wf_expr_bool(a || b); break;
+	default: *out = wf_expr_bool(a != b); break;
 	}
 	return 0;
 }
@@ -199,9 +205,10 @@ static int collect(struct xeval *e, const struct xfn *f, json_object *v,
 	if (json_object_is_type(v, json_type_array)) {
 		size_t n = json_object_array_length(v);
 		if (depth > WF_EXPR_MAX_DEPTH)
-			return xerr(e, "Array nested too deeply in function %s",
-				    f->name);
-		if (xstep(e, (long)n))
+			return wf_expr_err(
+				e, "Array nested too deeply in function %s",
+				f->name);
+		if (wf_expr_step(e, (long)n))
 			return -1;
 		for (size_t i = 0; i < n; i++)
 			if (collect(e, f, json_object_array_get_idx(v, i), ns,
@@ -236,7 +243,8 @@ static int f_stat(struct xeval *e, const struct xfn *f, json_object **argv,
 		}
 	if (ns.n == 0 && f->op != S_SUM && f->op != S_PROD) {
 		free(ns.v);
-		return xerr(e, "Cannot calculate %s, empty array", f->name);
+		return wf_expr_err(e, "Cannot calculate %s, empty array",
+				   f->name);
 	}
 	r = f->op == S_PROD ? 1 : f->op == S_SUM || f->op == S_MEAN ? 0
 								  : ns.v[0];
@@ -257,7 +265,7 @@ static int f_stat(struct xeval *e, const struct xfn *f, json_object **argv,
 	if (f->op == S_MEAN)
 		r /= (double)ns.n;
 	free(ns.v);
-	*out = xnum(r);
+	*out = wf_expr_num(r);
 	return 0;
 }
 
@@ -274,7 +282,7 @@ static int f_concat(struct xeval *e, const struct xfn *f, json_object **argv,
 		json_object *r = json_object_new_array();
 		for (int i = 0; i < argc; i++) {
 			size_t n = json_object_array_length(argv[i]);
-			if (xstep(e, (long)n)) {
+			if (wf_expr_step(e, (long)n)) {
 				json_object_put(r);
 				return -1;
 			}
@@ -287,22 +295,24 @@ static int f_concat(struct xeval *e, const struct xfn *f, json_object **argv,
 		return 0;
 	}
 	if (arrays)
-		return xerr(e, "Unexpected type of argument in function concat "
-			       "(cannot mix arrays and scalars)");
+		return wf_expr_err(
+			e, "Unexpected type of argument in function concat "
+			   "(cannot mix arrays and scalars)");
 	for (int i = 0; i < argc; i++) {
 		if (json_object_is_type(argv[i], json_type_object)) {
 			buf_free(&b);
-			return xerr(e, "Unexpected type of argument in function "
-				       "concat (expected: string, actual: "
-				       "Object)");
+			return wf_expr_err(
+				e, "Unexpected type of argument in function "
+				   "concat (expected: string, actual: "
+				   "Object)");
 		}
 		char *s = jsonx_to_js_string(argv[i], true);
 		size_t n = strlen(s);
 		if (b.len + n > WF_EXPR_MAX_STR) {
 			free(s);
 			buf_free(&b);
-			return xerr(e, "String result exceeds %u bytes",
-				    WF_EXPR_MAX_STR);
+			return wf_expr_err(e, "String result exceeds %u bytes",
+					   WF_EXPR_MAX_STR);
 		}
 		buf_append(&b, s, n);
 		free(s);
@@ -339,7 +349,7 @@ static int f_number(struct xeval *e, const struct xfn *f, json_object **argv,
 	double d;
 	if (num_arg(e, f, argv[0], &d))
 		return -1;
-	*out = xnum(d);
+	*out = wf_expr_num(d);
 	return 0;
 }
 
@@ -351,13 +361,13 @@ static int f_boolean(struct xeval *e, const struct xfn *f, json_object **argv,
 
 	if (json_object_is_type(v, json_type_string) &&
 	    (!strcmp(s, "true") || !strcmp(s, "false"))) {
-		*out = xbool(s[0] == 't');
+		*out = wf_expr_bool(s[0] == 't');
 		return 0;
 	}
 	double d;
 	if (num_arg(e, f, v, &d))
 		return -1;
-	*out = xbool(d != 0 && !isnan(d));
+	*out = wf_expr_bool(d != 0 && !isnan(d));
 	return 0;
 }
 
@@ -465,7 +475,7 @@ bool xmath_const(const char *name, json_object **out)
 	};
 
 	if (!strcmp(name, "true") || !strcmp(name, "false")) {
-		*out = xbool(name[0] == 't');
+		*out = wf_expr_bool(name[0] == 't');
 		return true;
 	}
 	if (!strcmp(name, "null") || !strcmp(name, "undefined")) {
@@ -474,7 +484,7 @@ bool xmath_const(const char *name, json_object **out)
 	}
 	for (size_t i = 0; i < sizeof(nums) / sizeof(*nums); i++)
 		if (!strcmp(name, nums[i].name)) {
-			*out = xnum(nums[i].v);
+			*out = wf_expr_num(nums[i].v);
 			return true;
 		}
 	return false;

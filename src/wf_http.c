@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "jsonx.h"
+#include "util.h"
 
 /* What NocoBase's axios sends when no Accept header is given. */
 #define DEFAULT_ACCEPT "Accept: application/json, text/plain, */*"
@@ -49,16 +50,6 @@ void wf_http_global_cleanup(void)
 	if (init_rc == CURLE_OK)
 		curl_global_cleanup();
 	init_rc = CURLE_FAILED_INIT;
-}
-
-static char *xstrdup(const char *s)
-{
-	char *p = strdup(s);
-	if (!p) {
-		fputs("flowcgi: out of memory\n", stderr);
-		abort();
-	}
-	return p;
 }
 
 static json_object *error_result(const char *message, const char *code)
@@ -357,79 +348,65 @@ out:
 static void add_header(struct call *c, const char *line)
 {
 	struct curl_slist *l = curl_slist_append(c->headers, line);
-	if (!l) {
-		fputs("flowcgi: out of memory\n", stderr);
-		abort();
-	}
+	if (!l)
+		util_oom();
 	c->headers = l;
 }
 
-static int build_headers(struct call *c)
+/* One {name, value} of the node's headers into seen: lower-case name ->
+ * [first spelling, last value] (axios' AxiosHeaders).  -1 after refusing
+ * a name or value that is not sendable. */
+static int collect_header(struct call *c, json_object *h, json_object *seen)
 {
-	json_object *hs = c->r->headers, *seen = json_object_new_object();
+	json_object *jv = jsonx_get(h, "value"), *prev;
+	char *name = trimmed_js_string(jsonx_get(h, "name"));
+	char *value = trimmed_js_string(jv);
+	char *lc = util_xstrdup(name);
+	int bad = 0;
+
+	for (char *p = lc; *p; p++)
+		*p = ascii_lower(*p);
+	if (!*name) {
+		/* nothing to send */
+	} else if (!is_token(name) || has_nul(jsonx_get(h, "name"))) {
+		bad = refuse(c, "ERR_INVALID_HTTP_TOKEN",
+			     "Header name must be a valid HTTP token "
+			     "[\"%.64s\"]",
+			     name);
+	} else if (!header_text_ok(value) || has_nul(jv)) {
+		bad = refuse(c, "ERR_INVALID_CHAR",
+			     "Invalid character in header content [\"%.64s\"]",
+			     name);
+	} else if (strcmp(lc, "content-type") == 0 ||
+		   strcmp(lc, "content-length") == 0 ||
+		   strcmp(lc, "transfer-encoding") == 0) {
+		/* content_type decides the first (as in NocoBase); libcurl
+		 * frames the body */
+	} else if ((prev = jsonx_get(seen, lc))) {
+		json_object_array_put_idx(prev, 1,
+					  json_object_new_string(value));
+	} else {
+		prev = json_object_new_array();
+		json_object_array_add(prev, json_object_new_string(name));
+		json_object_array_add(prev, json_object_new_string(value));
+		json_object_object_add(seen, lc, prev);
+	}
+	free(name);
+	free(value);
+	free(lc);
+	return bad;
+}
+
+/* The header lines: Accept unless given, Content-Type, no Expect, then
+ * the collected ones. */
+static void add_headers(struct call *c, json_object *seen)
+{
 	struct buf line = {0};
-	int rc = -1;
 
-	/* Names compare case-insensitively; the first spelling stays and the
-	 * last value wins (axios' AxiosHeaders). */
-	if (json_object_is_type(hs, json_type_array)) {
-		size_t n = json_object_array_length(hs);
-		for (size_t i = 0; i < n; i++) {
-			json_object *h = json_object_array_get_idx(hs, i);
-			json_object *jv = jsonx_get(h, "value"), *prev;
-			char *name = trimmed_js_string(jsonx_get(h, "name"));
-			char *value = trimmed_js_string(jv);
-			char *lc = xstrdup(name);
-			int bad = 0;
-
-			for (char *p = lc; *p; p++)
-				*p = ascii_lower(*p);
-			if (!*name) {
-				/* nothing to send */
-			} else if (!is_token(name) ||
-				   has_nul(jsonx_get(h, "name"))) {
-				bad = refuse(c, "ERR_INVALID_HTTP_TOKEN",
-					     "Header name must be a valid HTTP "
-					     "token [\"%.64s\"]",
-					     name);
-			} else if (!header_text_ok(value) || has_nul(jv)) {
-				bad = refuse(c, "ERR_INVALID_CHAR",
-					     "Invalid character in header "
-					     "content [\"%.64s\"]",
-					     name);
-			} else if (strcmp(lc, "content-type") == 0 ||
-				   strcmp(lc, "content-length") == 0 ||
-				   strcmp(lc, "transfer-encoding") == 0) {
-				/* content_type decides the first (as in
-				 * NocoBase); libcurl frames the body */
-			} else if ((prev = jsonx_get(seen, lc))) {
-				json_object_array_put_idx(
-					prev, 1, json_object_new_string(value));
-			} else {
-				prev = json_object_new_array();
-				json_object_array_add(
-					prev, json_object_new_string(name));
-				json_object_array_add(
-					prev, json_object_new_string(value));
-				json_object_object_add(seen, lc, prev);
-			}
-			free(name);
-			free(value);
-			free(lc);
-			if (bad)
-				goto out;
-		}
-	}
-	if (!header_text_ok(c->ctype)) {
-		refuse(c, "ERR_INVALID_CHAR",
-		       "Invalid character in header content [\"Content-Type\"]");
-		goto out;
-	}
 	if (!jsonx_has(seen, "accept"))
 		add_header(c, DEFAULT_ACCEPT);
 	/* multipart: libcurl writes the type with its boundary */
 	if (strcmp(c->ctype, "multipart/form-data") != 0) {
-		buf_reset(&line);
 		buf_printf(&line, "Content-Type: %s", c->ctype);
 		add_header(c, buf_str(&line));
 	}
@@ -452,9 +429,25 @@ static int build_headers(struct call *c)
 			buf_printf(&line, "%s;", name);
 		add_header(c, buf_str(&line));
 	}
-	rc = 0;
-out:
 	buf_free(&line);
+}
+
+static int build_headers(struct call *c)
+{
+	json_object *hs = c->r->headers, *seen = json_object_new_object();
+	size_t n = json_object_is_type(hs, json_type_array)
+			   ? json_object_array_length(hs)
+			   : 0;
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = collect_header(c, json_object_array_get_idx(hs, i), seen);
+	if (!rc && !header_text_ok(c->ctype))
+		rc = refuse(c, "ERR_INVALID_CHAR",
+			    "Invalid character in header content "
+			    "[\"Content-Type\"]");
+	if (!rc)
+		add_headers(c, seen);
 	json_object_put(seen);
 	return rc;
 }
@@ -508,7 +501,7 @@ static int each_field(struct call *c, field_fn add)
 /* String(v) of a value known to be present: json-c's NULL is JSON null. */
 static char *present_js_string(json_object *v)
 {
-	return v ? jsonx_to_js_string(v, false) : xstrdup("null");
+	return v ? jsonx_to_js_string(v, false) : util_xstrdup("null");
 }
 
 static int add_form_field(struct call *c, const char *name, json_object *v)
@@ -555,7 +548,7 @@ static int build_body(struct call *c, CURL *h)
 			if (jsonx_parse(s, (size_t)json_object_get_string_len(d),
 					JSONX_MAX_DEPTH, &tmp, err,
 					sizeof(err)) == 0) {
-				char *t = trim(xstrdup(s));
+				char *t = trim(util_xstrdup(s));
 				buf_puts(&c->body, t);
 				free(t);
 				json_object_put(tmp);
@@ -578,7 +571,7 @@ static int build_body(struct call *c, CURL *h)
 		   !json_object_is_type(d, json_type_string)) {
 		char *s = strcmp(ct, "text/plain") == 0
 				  ? jsonx_to_js_string(d, false)
-				  : xstrdup(jsonx_str(d));
+				  : util_xstrdup(jsonx_str(d));
 		buf_puts(&c->body, s);
 		free(s);
 	} else {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "jsonx.h"
+#include "util.h"
 #include "wf_jsonq_int.h"
 
 /* Evaluation recurses once per tree level: a.b.c... is refused past this
@@ -83,9 +84,8 @@ static bool digit(char c)
 
 static void tok_push(struct jp *p, struct jtok *t)
 {
-	struct jtok *n = realloc(p->toks, sizeof(*n) * (size_t)(p->ntok + 1));
-	if (!n)
-		abort();
+	struct jtok *n = util_xrealloc(p->toks,
+				       sizeof(*n) * (size_t)(p->ntok + 1));
 	p->toks = n;
 	n[p->ntok++] = *t;
 }
@@ -106,9 +106,7 @@ static size_t delimited(struct jp *p, size_t i, char q)
 /* Copy s[a..b) dropping the backslash of "\<q>". */
 static char *unescape_quote(const char *s, size_t a, size_t b, char q)
 {
-	char *o = malloc(b - a + 1), *w = o;
-	if (!o)
-		abort();
+	char *o = util_xmalloc(b - a + 1), *w = o;
 	for (size_t i = a; i < b; i++) {
 		if (s[i] == '\\' && i + 1 < b && s[i + 1] == q)
 			i++;
@@ -134,10 +132,8 @@ static int lex_quoted(struct jp *p, size_t i, struct jtok *t)
 			       "identifier", i);
 	}
 	t->t = J_QUOTED;
-	t->s = strdup(json_object_get_string(v));
+	t->s = util_xstrdup(json_object_get_string(v));
 	json_object_put(v);
-	if (!t->s)
-		abort();
 	return (int)(e + 1 - i);
 }
 
@@ -166,6 +162,66 @@ static int lex_literal(struct jp *p, size_t i, struct jtok *t, char q)
 	return (int)(e + 1 - i);
 }
 
+/* An integer at i (the length lexed, or -1). */
+static int lex_number(struct jp *p, size_t i, struct jtok *t)
+{
+	const char *s = p->src;
+	bool neg = s[i] == '-';
+	long long v = 0;
+	int n = neg;
+
+	while (i + (size_t)n < p->len && digit(s[i + n])) {
+		if (v > 100000000000000LL)
+			return perr(p, "Syntax error at position %zu: number "
+				       "too large", i);
+		v = v * 10 + (s[i + n] - '0');
+		n++;
+	}
+	t->t = J_NUMBER;
+	t->num = neg ? -v : v;
+	return n;
+}
+
+/* An operator or punctuation token at i (the length lexed, or -1). */
+static int lex_punct(struct jp *p, size_t i, struct jtok *t)
+{
+	char c = p->src[i], d = i + 1 < p->len ? p->src[i + 1] : 0;
+
+	switch (c) {
+	case '.': t->t = J_DOT; return 1;
+	case '*': t->t = J_STAR; return 1;
+	case ']': t->t = J_RBRACKET; return 1;
+	case ',': t->t = J_COMMA; return 1;
+	case ':': t->t = J_COLON; return 1;
+	case '@': t->t = J_CURRENT; return 1;
+	case '(': t->t = J_LPAREN; return 1;
+	case ')': t->t = J_RPAREN; return 1;
+	case '{': t->t = J_LBRACE; return 1;
+	case '}': t->t = J_RBRACE; return 1;
+	case '[':
+		t->t = d == ']' ? J_FLATTEN : d == '?' ? J_FILTER : J_LBRACKET;
+		return t->t == J_LBRACKET ? 1 : 2;
+	case '|': t->t = d == '|' ? J_OR : J_PIPE; break;
+	case '&': t->t = d == '&' ? J_AND : J_EXPREF; break;
+	case '!': t->t = d == '=' ? J_NE : J_NOT; break;
+	case '<': t->t = d == '=' ? J_LTE : J_LT; break;
+	case '>': t->t = d == '=' ? J_GTE : J_GT; break;
+	case '=':
+		if (d != '=')
+			return perr(p, "Syntax error at position %zu: unknown "
+				       "token '=' (use ==)", i);
+		t->t = J_EQ;
+		break;
+	default:
+		return perr(p, "Syntax error at position %zu: unknown token "
+			       "'%c'", i, c);
+	}
+	return t->t == J_OR || t->t == J_AND || t->t == J_NE ||
+			       t->t == J_LTE || t->t == J_GTE || t->t == J_EQ
+		       ? 2
+		       : 1;
+}
+
 static int lex(struct jp *p)
 {
 	size_t i = 0;
@@ -184,62 +240,15 @@ static int lex(struct jp *p)
 			while (i + (size_t)n < p->len && id_char(s[i + n]))
 				n++;
 			t.t = J_UNQUOTED;
-			t.s = strndup(s + i, (size_t)n);
-			if (!t.s)
-				abort();
+			t.s = util_xstrndup(s + i, (size_t)n);
 		} else if (digit(c) || (c == '-' && digit(d))) {
-			long long v = 0;
-			bool neg = c == '-';
-			n = neg;
-			while (i + (size_t)n < p->len && digit(s[i + n])) {
-				if (v > 100000000000000LL)
-					return perr(p, "Syntax error at position "
-						       "%zu: number too large", i);
-				v = v * 10 + (s[i + n] - '0');
-				n++;
-			}
-			t.t = J_NUMBER;
-			t.num = neg ? -v : v;
+			n = lex_number(p, i, &t);
 		} else if (c == '"') {
 			n = lex_quoted(p, i, &t);
 		} else if (c == '\'' || c == '`') {
 			n = lex_literal(p, i, &t, c);
 		} else {
-			switch (c) {
-			case '.': t.t = J_DOT; break;
-			case '*': t.t = J_STAR; break;
-			case ']': t.t = J_RBRACKET; break;
-			case ',': t.t = J_COMMA; break;
-			case ':': t.t = J_COLON; break;
-			case '@': t.t = J_CURRENT; break;
-			case '(': t.t = J_LPAREN; break;
-			case ')': t.t = J_RPAREN; break;
-			case '{': t.t = J_LBRACE; break;
-			case '}': t.t = J_RBRACE; break;
-			case '[':
-				t.t = d == ']' ? J_FLATTEN : d == '?' ? J_FILTER
-								     : J_LBRACKET;
-				n = t.t == J_LBRACKET ? 1 : 2;
-				break;
-			case '|': t.t = d == '|' ? J_OR : J_PIPE; break;
-			case '&': t.t = d == '&' ? J_AND : J_EXPREF; break;
-			case '!': t.t = d == '=' ? J_NE : J_NOT; break;
-			case '<': t.t = d == '=' ? J_LTE : J_LT; break;
-			case '>': t.t = d == '=' ? J_GTE : J_GT; break;
-			case '=':
-				if (d != '=')
-					return perr(p, "Syntax error at position "
-						       "%zu: unknown token '=' "
-						       "(use ==)", i);
-				t.t = J_EQ;
-				break;
-			default:
-				return perr(p, "Syntax error at position %zu: "
-					       "unknown token '%c'", i, c);
-			}
-			if (t.t == J_OR || t.t == J_AND || t.t == J_NE ||
-			    t.t == J_LTE || t.t == J_GTE || t.t == J_EQ)
-				n = 2;
+			n = lex_punct(p, i, &t);
 		}
 		if (n < 0)
 			return -1;
@@ -300,9 +309,8 @@ static int node(struct jp *p, int kind, int a, int b, int c)
 			       "levels)", JQ_MAX_HEIGHT);
 	if (p->nnodes == p->cap) {
 		int cap = p->cap ? p->cap * 2 : 32;
-		struct jq_node *n = realloc(p->nodes, sizeof(*n) * (size_t)cap);
-		if (!n)
-			abort();
+		struct jq_node *n =
+			util_xrealloc(p->nodes, sizeof(*n) * (size_t)cap);
 		p->nodes = n;
 		p->cap = cap;
 	}
@@ -372,9 +380,7 @@ static int multi_hash(struct jp *p)
 		if (match(p, J_COLON) || (e = expression(p, 0)) < 0 ||
 		    (kv = node(p, JN_KEYVAL, e, -1, -1)) < 0)
 			return -1;
-		p->nodes[kv].name = strdup(key->s);
-		if (!p->nodes[kv].name)
-			abort();
+		p->nodes[kv].name = util_xstrdup(key->s);
 		if (append(p, n, kv, &last))
 			return -1;
 		if (cur(p) == J_RBRACE)

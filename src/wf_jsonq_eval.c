@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "jsonx.h"
+#include "util.h"
 #include "wf_jsonq.h"
 #include "wf_jsonq_int.h"
 
@@ -221,11 +222,9 @@ static int visit_func(struct jq *q, int n, json_object *v, json_object **out)
 {
 	struct jq_node *x = &q->nodes[n];
 	int argc = x->nargs, i = 0, rc = -1;
-	json_object **argv = calloc((size_t)argc + 1, sizeof(*argv));
-	int *refs = calloc((size_t)argc + 1, sizeof(*refs));
+	json_object **argv = util_xcalloc((size_t)argc + 1, sizeof(*argv));
+	int *refs = util_xcalloc((size_t)argc + 1, sizeof(*refs));
 
-	if (!argv || !refs)
-		abort();
 	for (int a = x->args; a >= 0; a = q->nodes[a].next, i++) {
 		refs[i] = -1;
 		if (q->nodes[a].kind == JN_EXPREF)
@@ -242,11 +241,122 @@ out:
 	return rc;
 }
 
+/* a.b and a | b: b applied to the value of a. */
+static int visit_chain(struct jq *q, const struct jq_node *x, json_object *v,
+		       json_object **out)
+{
+	json_object *t = NULL;
+	int rc;
+
+	if (jq_visit(q, x->a, v, &t))
+		return -1;
+	rc = jq_visit(q, x->b, t, out);
+	json_object_put(t);
+	return rc;
+}
+
+/* [n], negative from the end; nothing outside an array or its bounds. */
+static int visit_index(const struct jq_node *x, json_object *v,
+		       json_object **out)
+{
+	long long len, i;
+
+	if (!json_object_is_type(v, json_type_array))
+		return 0;
+	len = (long long)json_object_array_length(v);
+	i = x->num[0] < 0 ? x->num[0] + len : x->num[0];
+	if (i >= 0 && i < len)
+		*out = jsonx_ref(json_object_array_get_idx(v, (size_t)i));
+	return 0;
+}
+
+/* a[*].b, a.*.b and a[?cond].b */
+static int visit_projection(struct jq *q, const struct jq_node *x,
+			    json_object *v, json_object **out)
+{
+	json_object *t = NULL;
+	int rc;
+
+	if (jq_visit(q, x->a, v, &t))
+		return -1;
+	rc = project(q, t, x->kind == JN_VPROJECT, x->b,
+		     x->kind == JN_FILTER ? x->c : -1, out);
+	json_object_put(t);
+	return rc;
+}
+
+/* a[]: the array with its array items spread one level. */
+static int visit_flatten(struct jq *q, const struct jq_node *x,
+			 json_object *v, json_object **out)
+{
+	json_object *t = NULL, *r;
+
+	if (jq_visit(q, x->a, v, &t))
+		return -1;
+	if (!json_object_is_type(t, json_type_array)) {
+		json_object_put(t);
+		return 0;
+	}
+	r = json_object_new_array();
+	for (size_t i = 0; i < json_object_array_length(t); i++) {
+		json_object *el = json_object_array_get_idx(t, i);
+		if (!json_object_is_type(el, json_type_array)) {
+			json_object_array_add(r, jsonx_ref(el));
+			continue;
+		}
+		for (size_t k = 0; k < json_object_array_length(el); k++)
+			json_object_array_add(
+				r, jsonx_ref(json_object_array_get_idx(el, k)));
+	}
+	json_object_put(t);
+	*out = r;
+	return jq_step(q, (long)json_object_array_length(r));
+}
+
+/* a || b, a && b: a when it decides, else b. */
+static int visit_logic(struct jq *q, const struct jq_node *x, json_object *v,
+		       json_object **out)
+{
+	json_object *t = NULL;
+
+	if (jq_visit(q, x->a, v, &t))
+		return -1;
+	if (jq_truthy(t) == (x->kind == JN_OR)) {
+		*out = t;
+		return 0;
+	}
+	json_object_put(t);
+	return jq_visit(q, x->b, v, out);
+}
+
+/* [a, b] and {k: a, ...}; nothing of a null value. */
+static int visit_multiselect(struct jq *q, const struct jq_node *x,
+			     json_object *v, json_object **out)
+{
+	bool hash = x->kind == JN_HASH;
+	json_object *r, *t = NULL;
+
+	if (!v)
+		return 0;
+	r = hash ? json_object_new_object() : json_object_new_array();
+	for (int a = x->args; a >= 0; a = q->nodes[a].next) {
+		if (jq_visit(q, hash ? q->nodes[a].a : a, v, &t)) {
+			json_object_put(r);
+			return -1;
+		}
+		if (hash)
+			json_object_object_add(r, q->nodes[a].name, t);
+		else
+			json_object_array_add(r, t);
+	}
+	*out = r;
+	return 0;
+}
+
 int jq_visit(struct jq *q, int n, json_object *v, json_object **out)
 {
 	struct jq_node *x = &q->nodes[n];
 	json_object *t = NULL;
-	int rc = 0;
 
 	*out = NULL;
 	if (jq_step(q, 1))
@@ -263,96 +373,25 @@ int jq_visit(struct jq *q, int n, json_object *v, json_object **out)
 		*out = jsonx_ref(x->v);
 		return 0;
 	case JN_SUB:
-	case JN_PIPE:
-		if (jq_visit(q, x->a, v, &t))
-			return -1;
-		rc = jq_visit(q, x->b, t, out);
-		json_object_put(t);
-		return rc;
-	case JN_INDEX: {
-		if (!json_object_is_type(v, json_type_array))
-			return 0;
-		long long len = (long long)json_object_array_length(v);
-		long long i = x->num[0] < 0 ? x->num[0] + len : x->num[0];
-		if (i >= 0 && i < len)
-			*out = jsonx_ref(json_object_array_get_idx(v, (size_t)i));
-		return 0;
-	}
-	case JN_SLICE:
-		return visit_slice(q, x, v, out);
+	case JN_PIPE: return visit_chain(q, x, v, out);
+	case JN_INDEX: return visit_index(x, v, out);
+	case JN_SLICE: return visit_slice(q, x, v, out);
 	case JN_PROJECT:
 	case JN_VPROJECT:
-	case JN_FILTER:
-		if (jq_visit(q, x->a, v, &t))
-			return -1;
-		rc = project(q, t, x->kind == JN_VPROJECT, x->b,
-			     x->kind == JN_FILTER ? x->c : -1, out);
-		json_object_put(t);
-		return rc;
-	case JN_FLATTEN: {
-		if (jq_visit(q, x->a, v, &t))
-			return -1;
-		if (!json_object_is_type(t, json_type_array)) {
-			json_object_put(t);
-			return 0;
-		}
-		json_object *r = json_object_new_array();
-		size_t len = json_object_array_length(t);
-		for (size_t i = 0; i < len; i++) {
-			json_object *el = json_object_array_get_idx(t, i);
-			size_t m = json_object_is_type(el, json_type_array)
-					   ? json_object_array_length(el) : 0;
-			if (!json_object_is_type(el, json_type_array))
-				json_object_array_add(r, jsonx_ref(el));
-			for (size_t k = 0; k < m; k++)
-				json_object_array_add(
-					r, jsonx_ref(json_object_array_get_idx(
-						   el, k)));
-		}
-		json_object_put(t);
-		*out = r;
-		return jq_step(q, (long)json_object_array_length(r));
-	}
+	case JN_FILTER: return visit_projection(q, x, v, out);
+	case JN_FLATTEN: return visit_flatten(q, x, v, out);
 	case JN_OR:
-	case JN_AND:
-		if (jq_visit(q, x->a, v, &t))
-			return -1;
-		if (jq_truthy(t) == (x->kind == JN_OR)) {
-			*out = t;
-			return 0;
-		}
-		json_object_put(t);
-		return jq_visit(q, x->b, v, out);
+	case JN_AND: return visit_logic(q, x, v, out);
 	case JN_NOT:
 		if (jq_visit(q, x->a, v, &t))
 			return -1;
 		*out = json_object_new_boolean(!jq_truthy(t));
 		json_object_put(t);
 		return 0;
-	case JN_CMP:
-		return visit_cmp(q, x, v, out);
+	case JN_CMP: return visit_cmp(q, x, v, out);
 	case JN_LIST:
-	case JN_HASH: {
-		if (!v)
-			return 0;
-		bool hash = x->kind == JN_HASH;
-		json_object *r = hash ? json_object_new_object()
-				      : json_object_new_array();
-		for (int a = x->args; a >= 0; a = q->nodes[a].next) {
-			if (jq_visit(q, hash ? q->nodes[a].a : a, v, &t)) {
-				json_object_put(r);
-				return -1;
-			}
-			if (hash)
-				json_object_object_add(r, q->nodes[a].name, t);
-			else
-				json_object_array_add(r, t);
-		}
-		*out = r;
-		return 0;
-	}
-	case JN_FUNC:
-		return visit_func(q, n, v, out);
+	case JN_HASH: return visit_multiselect(q, x, v, out);
+	case JN_FUNC: return visit_func(q, n, v, out);
 	case JN_EXPREF:
 		return jq_err(q, "invalid-type: an expression reference (&) "
 				 "is only valid as a function argument");

@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "jsonx.h"
+#include "util.h"
 #include "wf_jsonq.h"
 #include "wf_jsonq_int.h"
 
@@ -241,9 +242,7 @@ static int f_reverse(struct jq *q, const struct jq_fn *f, json_object **argv,
 	}
 	const char *s = json_object_get_string(v);
 	size_t n = (size_t)json_object_get_string_len(v), w = n;
-	char *r = malloc(n + 1);
-	if (!r)
-		abort();
+	char *r = util_xmalloc(n + 1);
 	/* Copy code points back to front. */
 	for (size_t i = 0; i < n;) {
 		size_t k = 1;
@@ -414,11 +413,9 @@ static int keyed(struct jq *q, const struct jq_fn *f, json_object *arr,
 		 int ref, struct keyed **out, size_t *count)
 {
 	size_t n = json_object_array_length(arr);
-	struct keyed *k = calloc(n + 1, sizeof(*k));
+	struct keyed *k = util_xcalloc(n + 1, sizeof(*k));
 	int kind = 0;
 
-	if (!k)
-		abort();
 	*out = k;
 	*count = 0;
 	if (jq_step(q, (long)n))

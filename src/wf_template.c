@@ -263,10 +263,8 @@ char *wf_template_render_str(const char *tmpl, wf_resolve_fn resolve,
 		buf_free(&b);
 		return NULL;
 	}
-	s = strdup(buf_str(&b));
+	s = util_xstrdup(buf_str(&b));
 	buf_free(&b);
-	if (!s)
-		abort();
 	return s;
 }
 

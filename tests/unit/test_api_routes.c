@@ -1,12 +1,6 @@
 /* The route table (api.c): how requests find their row, and what every
  * row must hold. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
-
-#include <string.h>
+#include "unit.h"
 
 #include "api.h"
 #include "arena.h"

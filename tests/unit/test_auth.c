@@ -1,89 +1,48 @@
 /* auth: tokens to principals and roles (reference §8.3-8.4), against a
  * temporary database.  Errors come back as codes with reasons, never as
  * HTTP. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "unit.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#include "app.h"
 #include "auth.h"
 #include "err.h"
-#include "jsonx.h"
 #include "jwt.h"
-#include "records.h"
-#include "store.h"
 #include "util.h"
 
 #define KEY "unit-test-key"
 #define DAY_MS 86400000LL
 
-static char dir[] = "/tmp/flowcgi-auth-XXXXXX";
-static char db[64];
-static struct app a;
+static struct unit_db db;
+static struct app *const app = &db.app;
 static int64_t alice, bob;
-
-static json_object *parse(const char *s)
-{
-	json_object *o = NULL;
-	char err[128];
-	assert_int_equal(jsonx_parse(s, strlen(s), 64, &o, err, sizeof(err)), 0);
-	return o;
-}
-
-static int64_t add(const char *coll, const char *json)
-{
-	struct rctx x = {.app = &a, .user_id = 1};
-	json_object *v = parse(json), *rec = NULL;
-	int64_t id = 0;
-	assert_int_equal(rec_create(&x, schema_coll(a.schema, coll), v, NULL, &rec),
-			 0);
-	jsonx_get_int(rec, "id", &id);
-	json_object_put(rec);
-	json_object_put(v);
-	return id;
-}
 
 /* The next request: caches follow the security counter. */
 static void next_request(void)
 {
-	assert_int_equal(app_refresh(&a), 0);
+	assert_int_equal(app_refresh(app), 0);
 }
 
 static int setup(void **state)
 {
-	struct app_config cfg;
-	struct store *st = NULL;
-
-	assert_non_null(mkdtemp(dir));
-	snprintf(db, sizeof(db), "%s/auth.db", dir);
-	assert_int_equal(store_open(db, true, &st), 0);
-	assert_int_equal(store_migrate(st), 0);
-	store_close(st);
-	app_config_load(&cfg, db);
-	app_open(&a, &cfg);
-	free(a.app_key);
-	a.app_key = strdup(KEY);
-	a.app_key_len = strlen(KEY);
-	assert_int_equal(app_refresh(&a), 0);
-	assert_int_equal(store_begin(a.st, true), 0);
-	add("roles", "{\"name\":\"member\"}");
-	add("roles", "{\"name\":\"admin\"}");
-	alice = add("users", "{\"username\":\"alice\",\"password\":\"pw\","
-			     "\"roles\":[\"member\",\"admin\"]}");
-	bob = add("users", "{\"username\":\"bob\",\"password\":\"pw\"}");
+	unit_db_open(&db, "auth");
+	free(app->app_key);
+	app->app_key = strdup(KEY);
+	app->app_key_len = strlen(KEY);
+	assert_int_equal(app_refresh(app), 0);
+	assert_int_equal(store_begin(app->st, true), 0);
+	unit_add(app, "roles", "{\"name\":\"member\"}");
+	unit_add(app, "roles", "{\"name\":\"admin\"}");
+	alice = unit_add(app, "users",
+			 "{\"username\":\"alice\",\"password\":\"pw\","
+			 "\"roles\":[\"member\",\"admin\"]}");
+	bob = unit_add(app, "users",
+		       "{\"username\":\"bob\",\"password\":\"pw\"}");
 	/* alice's default role is member */
-	json_object *f = parse("{\"roleName\":\"member\"}"), *v, *out = NULL;
-	struct rctx x = {.app = &a};
-	v = parse("{\"default\":true}");
-	assert_int_equal(rec_update(&x, schema_coll(a.schema, "rolesUsers"), f, v,
-				    &out),
+	json_object *f = unit_json("{\"roleName\":\"member\"}"), *v,
+		    *out = NULL;
+	struct rctx x = {.app = app};
+	v = unit_json("{\"default\":true}");
+	assert_int_equal(rec_update(&x, schema_coll(app->schema, "rolesUsers"),
+				    f, v, &out),
 			 0);
 	json_object_put(f);
 	json_object_put(v);
@@ -94,15 +53,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char path[128];
-	store_rollback(a.st);
-	app_close(&a);
-	const char *suffix[] = {"", "-wal", "-shm", "-writer"};
-	for (size_t i = 0; i < 4; i++) {
-		snprintf(path, sizeof(path), "%s%s", db, suffix[i]);
-		unlink(path);
-	}
-	rmdir(dir);
+	unit_db_close(&db);
 	jsonx_cleanup();
 	return 0;
 }
@@ -114,9 +65,9 @@ static int who(const char *token, const char *want, struct err_why *e,
 	struct principal p = {0};
 	int rc;
 	memset(e, 0, sizeof(*e));
-	rc = auth_identify(&a, token, NULL, true, &p, e);
+	rc = auth_identify(app, token, NULL, true, &p, e);
 	if (!rc)
-		rc = auth_role(&a, want, &p, e);
+		rc = auth_role(app, want, &p, e);
 	if (out)
 		*out = p;
 	else
@@ -127,7 +78,7 @@ static int who(const char *token, const char *want, struct err_why *e,
 /* A token with claims (JSON text), signed with key. */
 static char *signed_with(const char *claims, const char *key)
 {
-	json_object *c = parse(claims);
+	json_object *c = unit_json(claims);
 	char *t = jwt_sign(c, key, strlen(key));
 	json_object_put(c);
 	return t;
@@ -137,7 +88,7 @@ static char *signed_with(const char *claims, const char *key)
  * relative to now (ms). */
 static char *session_at(int64_t iat_ago, int64_t exp_ago)
 {
-	char *tok = auth_issue_session(&a, alice), claims[512];
+	char *tok = auth_issue_session(app, alice), claims[512];
 	json_object *c = NULL;
 	int64_t now = util_now_ms();
 	assert_int_equal(jwt_verify(tok, KEY, strlen(KEY), &c), 0);
@@ -156,7 +107,7 @@ static void test_valid_session(void **state)
 {
 	struct principal p;
 	struct err_why e;
-	char *tok = auth_issue_session(&a, alice);
+	char *tok = auth_issue_session(app, alice);
 	assert_int_equal(who(tok, NULL, &e, &p), 0);
 	assert_int_equal(p.user_id, alice);
 	assert_string_equal(p.role, "member"); /* the default role */
@@ -178,19 +129,19 @@ static void test_missing_and_forged(void **state)
 	struct err_why e = {0};
 	char *tok;
 
-	assert_int_equal(auth_identify(&a, NULL, NULL, true, &p, &e),
+	assert_int_equal(auth_identify(app, NULL, NULL, true, &p, &e),
 			 APP_EEMPTY_TOKEN);
-	assert_int_equal(auth_identify(&a, NULL, NULL, false, &p, &e), 0);
+	assert_int_equal(auth_identify(app, NULL, NULL, false, &p, &e), 0);
 	assert_int_equal(p.user_id, 0);
-	tok = auth_issue_session(&a, alice);
-	free(a.app_key);
-	a.app_key = strdup("another-key");
-	a.app_key_len = strlen(a.app_key);
+	tok = auth_issue_session(app, alice);
+	free(app->app_key);
+	app->app_key = strdup("another-key");
+	app->app_key_len = strlen(app->app_key);
 	assert_int_equal(who(tok, NULL, &e, NULL), APP_EINVALID_TOKEN);
 	assert_non_null(strstr(e.reason, "signature"));
-	free(a.app_key);
-	a.app_key = strdup(KEY);
-	a.app_key_len = strlen(KEY);
+	free(app->app_key);
+	app->app_key = strdup(KEY);
+	app->app_key_len = strlen(KEY);
 	free(tok);
 	/* alg none, with the claims of a real user */
 	char *head = jwt_b64url_encode("{\"alg\":\"none\",\"typ\":\"JWT\"}", 27);
@@ -240,8 +191,9 @@ static void test_expired_and_renewed(void **state)
 	/* an event stream does not renew */
 	tok = session_at(2 * 60000, 60000);
 	memset(&p, 0, sizeof(p));
-	assert_int_equal(auth_identify(&a, tok, "text/event-stream", true, &p, &e),
-			 APP_ESKIP_RENEW);
+	assert_int_equal(
+		auth_identify(app, tok, "text/event-stream", true, &p, &e),
+		APP_ESKIP_RENEW);
 	auth_principal_free(&p);
 	free(tok);
 	/* a session older than the session limit (7 days) */
@@ -254,9 +206,9 @@ static void test_blacklisted(void **state)
 {
 	struct principal p = {0};
 	struct err_why e;
-	char *tok = auth_issue_session(&a, alice);
+	char *tok = auth_issue_session(app, alice);
 	assert_int_equal(who(tok, NULL, &e, &p), 0);
-	assert_int_equal(auth_block(&a, tok, p.claims), 0);
+	assert_int_equal(auth_block(app, tok, p.claims), 0);
 	auth_principal_free(&p);
 	next_request();
 	assert_int_equal(who(tok, NULL, &e, NULL), APP_EBLOCKED_TOKEN);
@@ -266,14 +218,15 @@ static void test_blacklisted(void **state)
 static void test_password_change(void **state)
 {
 	struct err_why e;
-	char *tok = auth_issue_session(&a, alice), upd[96];
-	json_object *f = parse("{\"username\":\"alice\"}"), *v, *out = NULL;
-	struct rctx x = {.app = &a};
+	char *tok = auth_issue_session(app, alice), upd[96];
+	json_object *f = unit_json("{\"username\":\"alice\"}"), *v, *out = NULL;
+	struct rctx x = {.app = app};
 	snprintf(upd, sizeof(upd), "{\"passwordChangeTz\":%lld}",
 		 (long long)(util_now_ms() + 1000));
-	v = parse(upd);
-	assert_int_equal(rec_update(&x, schema_coll(a.schema, "users"), f, v, &out),
-			 0);
+	v = unit_json(upd);
+	assert_int_equal(
+		rec_update(&x, schema_coll(app->schema, "users"), f, v, &out),
+		0);
 	json_object_put(f);
 	json_object_put(v);
 	json_object_put(out);
@@ -282,10 +235,11 @@ static void test_password_change(void **state)
 	assert_string_equal(e.message, "User password changed, please signin again.");
 	free(tok);
 	/* back as it was, for the tests after this one */
-	f = parse("{\"username\":\"alice\"}");
-	v = parse("{\"passwordChangeTz\":null}");
-	assert_int_equal(rec_update(&x, schema_coll(a.schema, "users"), f, v, &out),
-			 0);
+	f = unit_json("{\"username\":\"alice\"}");
+	v = unit_json("{\"passwordChangeTz\":null}");
+	assert_int_equal(
+		rec_update(&x, schema_coll(app->schema, "users"), f, v, &out),
+		0);
 	json_object_put(f);
 	json_object_put(v);
 	json_object_put(out);
@@ -296,7 +250,7 @@ static void test_roles(void **state)
 {
 	struct principal p;
 	struct err_why e;
-	char *tok = auth_issue_session(&a, alice), *btok;
+	char *tok = auth_issue_session(app, alice), *btok;
 
 	assert_int_equal(who(tok, "root", &e, NULL), APP_EROLE);
 	assert_non_null(strstr(e.reason, "root"));
@@ -309,7 +263,7 @@ static void test_roles(void **state)
 	assert_int_equal(who(tok, "", &e, &p), 0);
 	assert_string_equal(p.role, "member");
 	auth_principal_free(&p);
-	btok = auth_issue_session(&a, bob);
+	btok = auth_issue_session(app, bob);
 	assert_int_equal(who(btok, NULL, &e, NULL), APP_ENO_ROLES);
 	free(btok);
 	free(tok);
@@ -319,7 +273,7 @@ static void test_api_keys(void **state)
 {
 	struct principal p;
 	struct err_why e;
-	char *tok = auth_issue_api_key(&a, alice, "admin", DAY_MS);
+	char *tok = auth_issue_api_key(app, alice, "admin", DAY_MS);
 	/* the key's own role wins over X-Role */
 	assert_int_equal(who(tok, "member", &e, &p), 0);
 	assert_string_equal(p.role, "admin");
@@ -327,7 +281,7 @@ static void test_api_keys(void **state)
 	auth_principal_free(&p);
 	free(tok);
 	/* a key for a role the user no longer holds */
-	tok = auth_issue_api_key(&a, alice, "root", DAY_MS);
+	tok = auth_issue_api_key(app, alice, "root", DAY_MS);
 	assert_int_equal(who(tok, NULL, &e, NULL), APP_EROLE);
 	free(tok);
 	/* expired: not renewed, refused */

@@ -1,11 +1,5 @@
 /* crypto: vectors from node 20's crypto module (NocoBase's own hashing). */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
-
-#include <string.h>
+#include "unit.h"
 
 #include "crypto.h"
 

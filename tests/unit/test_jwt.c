@@ -1,17 +1,8 @@
 /* jwt: tokens made by node (jws's algorithm: createHmac('sha256', key) over
  * base64url(JSON.stringify(header)) "." base64url(JSON.stringify(claims)))
  * verify here, and ours are byte-identical to node's for the same claims. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "unit.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "jsonx.h"
 #include "jwt.h"
 
 #define KEY1 "test-key-123"
@@ -42,15 +33,6 @@ static const char tok2[] =
 	"cIiDDqVxuIiwiaWF0IjoxNzMyNjAwMDAwLCJleHAiOjMzMjg5MDAwMDAwfQ"
 	".4cjmBB2TxaL5vX6q2Iq_LYSspS3zul9l8mKoYF0kcWk";
 
-static json_object *parse(const char *s)
-{
-	json_object *o = NULL;
-	char err[128];
-	assert_int_equal(jsonx_parse(s, strlen(s), 64, &o, err, sizeof(err)),
-			 0);
-	return o;
-}
-
 static void expect_bad(const char *token, const char *key)
 {
 	json_object *c = (json_object *)1;
@@ -64,7 +46,7 @@ static void test_verify_node_tokens(void **state)
 	int64_t v;
 
 	assert_int_equal(jwt_verify(tok1, KEY1, strlen(KEY1), &c), 0);
-	want = parse(tok1_claims);
+	want = unit_json(tok1_claims);
 	assert_true(jsonx_equal(c, want));
 	assert_true(jsonx_get_int(c, "signInTime", &v));
 	assert_true(v == 1732600000000LL);
@@ -78,14 +60,14 @@ static void test_verify_node_tokens(void **state)
 
 static void test_sign_matches_node(void **state)
 {
-	json_object *claims = parse(tok1_claims);
+	json_object *claims = unit_json(tok1_claims);
 	char *t = jwt_sign(claims, KEY1, strlen(KEY1));
 	assert_non_null(t);
 	assert_string_equal(t, tok1);
 	free(t);
 	json_object_put(claims);
 
-	claims = parse(tok2_claims);
+	claims = unit_json(tok2_claims);
 	t = jwt_sign(claims, KEY2, strlen(KEY2));
 	assert_string_equal(t, tok2);
 	free(t);
@@ -168,7 +150,7 @@ static void test_header_without_typ(void **state)
 
 static void test_altered_payload(void **state)
 {
-	json_object *claims = parse("{\"userId\":2}");
+	json_object *claims = unit_json("{\"userId\":2}");
 	char *mine = jwt_sign(claims, KEY1, strlen(KEY1));
 	char *dot = strrchr(mine, '.');
 	char *forged = malloc(strlen(tok1) + strlen(mine));

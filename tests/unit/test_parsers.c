@@ -1,18 +1,10 @@
 /* Unit tests of the request parsers: query strings, routes, bodies, and the
  * number, date, escape and UTF-8 helpers under them. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <string.h>
-
-#include <cmocka.h>
+#include "unit.h"
 
 #include "arena.h"
 #include "err.h"
 #include "jsnum.h"
-#include "jsonx.h"
 #include "qs.h"
 #include "req.h"
 #include "util.h"

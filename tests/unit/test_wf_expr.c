@@ -1,16 +1,7 @@
 /* Unit tests for wf_expr: math.js, formula.js and string engines, and the
  * condition calculators. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "unit.h"
 
-#include <cmocka.h>
-
-#include "jsonx.h"
 #include "wf_expr.h"
 #include "wf_template.h"
 

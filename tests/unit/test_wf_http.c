@@ -1,11 +1,7 @@
 /* wf_http against a small HTTP/1.1 server that this test runs in a thread
  * on 127.0.0.1 (an ephemeral port; no network needed).  One connection at
  * a time, "Connection: close" on every answer. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "unit.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,16 +9,11 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <unistd.h>
 
 #include "buf.h"
-#include "jsonx.h"
 #include "util.h"
 #include "wf_http.h"
 
@@ -286,15 +277,6 @@ static char *url(const char *path)
 	return u;
 }
 
-static json_object *js(const char *s)
-{
-	json_object *o = NULL;
-	char err[128];
-	if (jsonx_parse(s, strlen(s), 64, &o, err, sizeof(err)) != 0)
-		fail_msg("bad test JSON: %s: %s", err, s);
-	return o;
-}
-
 /* The echo of a successful call: result.data. */
 static json_object *echo_of(json_object *res)
 {
@@ -319,13 +301,13 @@ static void assert_error(json_object *res, const char *code)
 
 static void test_get_with_params(void **state)
 {
-	json_object *params = js(
+	json_object *params = unit_json(
 		"[{\"name\":\"q\",\"value\":\" a b&c \"},"
 		"{\"name\":\"n\",\"value\":5},"
 		"{\"name\":\"s\",\"value\":\"x:y,[z]$\xc3\xa9/?#'!\"},"
 		"{\"name\":\"nil\",\"value\":null},"
 		"{\"name\":\"q\",\"value\":\"last\"}]");
-	json_object *data = js("{\"ignored\":true}"), *res = NULL;
+	json_object *data = unit_json("{\"ignored\":true}"), *res = NULL;
 	struct wf_http_req r = {.url = url("/echo?pre=1#frag"),
 				.method = "get",
 				.params = params,
@@ -354,7 +336,8 @@ static void test_get_with_params(void **state)
 
 static void test_post_json_echo(void **state)
 {
-	json_object *data = js("{\"a\":1,\"b\":[true,null],\"s\":\"x/y \xc3\xa9\"}");
+	json_object *data =
+		unit_json("{\"a\":1,\"b\":[true,null],\"s\":\"x/y \xc3\xa9\"}");
 	json_object *res = NULL;
 	struct wf_http_req r = {.url = url("/echo"), .data = data};
 
@@ -388,7 +371,7 @@ static void test_post_json_echo(void **state)
 	json_object_put(data);
 
 	/* DELETE with a body; POST with none */
-	data = js("[1,2]");
+	data = unit_json("[1,2]");
 	r.data = data;
 	r.method = "DELETE";
 	assert_int_equal(wf_http_perform(&r, &res), 0);
@@ -407,13 +390,13 @@ static void test_post_json_echo(void **state)
 
 static void test_form_urlencoded(void **state)
 {
-	json_object *data = js(
-		"[{\"name\":\"a\",\"value\":\"1 2\"},"
-		"{\"name\":\"b\",\"value\":\"x&y=z/\xc3\xa9*~\"},"
-		"{\"name\":\"\",\"value\":\"skipped\"},"
-		"{\"name\":\"c\"},"
-		"{\"name\":\"d\",\"value\":null},"
-		"{\"name\":\"e\",\"value\":3.5}]");
+	json_object *data =
+		unit_json("[{\"name\":\"a\",\"value\":\"1 2\"},"
+			  "{\"name\":\"b\",\"value\":\"x&y=z/\xc3\xa9*~\"},"
+			  "{\"name\":\"\",\"value\":\"skipped\"},"
+			  "{\"name\":\"c\"},"
+			  "{\"name\":\"d\",\"value\":null},"
+			  "{\"name\":\"e\",\"value\":3.5}]");
 	json_object *res = NULL;
 	struct wf_http_req r = {
 		.url = url("/echo"),
@@ -428,7 +411,7 @@ static void test_form_urlencoded(void **state)
 	json_object_put(res);
 	json_object_put(data);
 
-	data = js("{\"k\":\"v w\",\"n\":3}");
+	data = unit_json("{\"k\":\"v w\",\"n\":3}");
 	r.data = data;
 	assert_int_equal(wf_http_perform(&r, &res), 0);
 	assert_string_equal(jsonx_get_str(echo_of(res), "body"), "k=v+w&n=3");
@@ -438,7 +421,7 @@ static void test_form_urlencoded(void **state)
 
 static void test_multipart(void **state)
 {
-	json_object *data = js(
+	json_object *data = unit_json(
 		"[{\"valueType\":\"text\",\"name\":\"f\",\"text\":\"hello\"},"
 		"{\"name\":\"g\",\"value\":42}]");
 	json_object *res = NULL;
@@ -457,7 +440,8 @@ static void test_multipart(void **state)
 	json_object_put(data);
 
 	/* file fields need the file manager: refused, nothing sent */
-	data = js("[{\"valueType\":\"file\",\"name\":\"f\",\"file\":{}}]");
+	data = unit_json(
+		"[{\"valueType\":\"file\",\"name\":\"f\",\"file\":{}}]");
 	r.data = data;
 	int before = atomic_load(&srv_requests);
 	assert_int_equal(wf_http_perform(&r, &res), -1);
@@ -494,18 +478,18 @@ static void test_text_and_xml(void **state)
 
 static void test_custom_headers(void **state)
 {
-	json_object *headers = js(
-		"[{\"name\":\" X-Token \",\"value\":\" abc \"},"
-		"{\"name\":\"Content-Type\",\"value\":\"text/evil\"},"
-		"{\"name\":\"Content-Length\",\"value\":\"999\"},"
-		"{\"name\":\"X-Empty\",\"value\":\"\"},"
-		"{\"name\":\"X-Null\",\"value\":null},"
-		"{\"name\":\"X-Num\",\"value\":7},"
-		"{\"name\":\"User-Agent\",\"value\":\"wf/1\"},"
-		"{\"name\":\"accept\",\"value\":\"text/csv\"},"
-		"{\"name\":\"x-token\",\"value\":\"second\"},"
-		"{\"name\":\"\",\"value\":\"no name\"}]");
-	json_object *data = js("{\"x\":1}"), *res = NULL;
+	json_object *headers =
+		unit_json("[{\"name\":\" X-Token \",\"value\":\" abc \"},"
+			  "{\"name\":\"Content-Type\",\"value\":\"text/evil\"},"
+			  "{\"name\":\"Content-Length\",\"value\":\"999\"},"
+			  "{\"name\":\"X-Empty\",\"value\":\"\"},"
+			  "{\"name\":\"X-Null\",\"value\":null},"
+			  "{\"name\":\"X-Num\",\"value\":7},"
+			  "{\"name\":\"User-Agent\",\"value\":\"wf/1\"},"
+			  "{\"name\":\"accept\",\"value\":\"text/csv\"},"
+			  "{\"name\":\"x-token\",\"value\":\"second\"},"
+			  "{\"name\":\"\",\"value\":\"no name\"}]");
+	json_object *data = unit_json("{\"x\":1}"), *res = NULL;
 	struct wf_http_req r = {.url = url("/echo"),
 				.headers = headers,
 				.data = data};
@@ -542,7 +526,7 @@ static void test_header_injection_refused(void **state)
 	json_object *res = NULL;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		json_object *h = js(bad[i]);
+		json_object *h = unit_json(bad[i]);
 		struct wf_http_req r = {.url = url("/echo"), .headers = h};
 		assert_int_equal(wf_http_perform(&r, &res), -1);
 		assert_error(res, "ERR_INVALID_CHAR");
@@ -551,7 +535,7 @@ static void test_header_injection_refused(void **state)
 	}
 	for (size_t i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]);
 	     i++) {
-		json_object *h = js(bad_names[i]);
+		json_object *h = unit_json(bad_names[i]);
 		struct wf_http_req r = {.url = url("/echo"), .headers = h};
 		assert_int_equal(wf_http_perform(&r, &res), -1);
 		assert_error(res, "ERR_INVALID_HTTP_TOKEN");
@@ -680,7 +664,7 @@ static void test_bad_method(void **state)
 static void test_redirects(void **state)
 {
 	json_object *res = NULL;
-	json_object *data = js("{\"a\":1}");
+	json_object *data = unit_json("{\"a\":1}");
 	struct wf_http_req r = {.url = url("/redirect"), .method = "GET"};
 
 	assert_int_equal(wf_http_perform(&r, &res), 0);

@@ -1,16 +1,7 @@
 /* Unit tests for wf_jsonq: the JMESPath subset of the json-query node.
  * Most cases come from the JMESPath tutorial and specification. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "unit.h"
 
-#include <cmocka.h>
-
-#include "jsonx.h"
 #include "wf_jsonq.h"
 
 struct qcase {
@@ -20,21 +11,12 @@ struct qcase {
 	const char *err;  /* expected error text (substring) */
 };
 
-static json_object *parse(const char *s)
-{
-	json_object *o = NULL;
-	char err[128];
-	if (jsonx_parse(s, strlen(s), 64, &o, err, sizeof(err)))
-		fail_msg("bad test JSON %s: %s", s, err);
-	return o;
-}
-
 static int run(const struct qcase *c, size_t n)
 {
 	int failed = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		json_object *data = parse(c[i].data), *out = NULL;
+		json_object *data = unit_json(c[i].data), *out = NULL;
 		char err[256] = "";
 		int rc = wf_jsonq_eval(data, c[i].expr, &out, err, sizeof(err));
 		const char *got = rc ? NULL : jsonx_str(out);
@@ -337,7 +319,7 @@ static void expect_err(json_object *data, const char *expr, const char *msg)
 
 static void test_limits(void **state)
 {
-	json_object *data = parse("{\"a\":[1,2,3]}");
+	json_object *data = unit_json("{\"a\":[1,2,3]}");
 	char *s, *t;
 
 	(void)state;

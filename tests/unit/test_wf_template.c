@@ -1,15 +1,6 @@
 /* Unit tests for wf_template: placeholder scanning, rendering, lookup. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "unit.h"
 
-#include <cmocka.h>
-
-#include "jsonx.h"
 #include "wf_template.h"
 
 static const char *CTX_JSON =
@@ -42,15 +33,6 @@ static int teardown(void **state)
 	(void)state;
 	json_object_put(ctx_root);
 	return 0;
-}
-
-static json_object *parse(const char *s)
-{
-	json_object *o = NULL;
-	char err[128];
-	if (jsonx_parse(s, strlen(s), 64, &o, err, sizeof(err)))
-		fail_msg("bad test JSON %s: %s", s, err);
-	return o;
 }
 
 /* ---- lookup ------------------------------------------------------------ */
@@ -228,7 +210,7 @@ static void test_render(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
-		json_object *t = parse(cases[i].tmpl);
+		json_object *t = unit_json(cases[i].tmpl);
 		json_object *out = wf_template_render(t, resolve, ctx_root);
 		const char *got = jsonx_str(out);
 		if (strcmp(got, cases[i].want) != 0) {
@@ -245,7 +227,8 @@ static void test_render(void **state)
 /* The template is not modified and the result is a separate tree. */
 static void test_render_copy(void **state)
 {
-	json_object *t = parse("{\"a\":[\"{{$context.data.qty}}\"],\"b\":2}");
+	json_object *t =
+		unit_json("{\"a\":[\"{{$context.data.qty}}\"],\"b\":2}");
 	json_object *out;
 
 	(void)state;
@@ -318,7 +301,7 @@ static void test_limits(void **state)
 	free(s);
 	assert_null(wf_template_render_str("{{x}}{{x}}", big_resolve, v));
 	/* The limit counts the whole render, across values. */
-	t = parse("[\"<{{x}}>\", \"<{{x}}>\"]");
+	t = unit_json("[\"<{{x}}>\", \"<{{x}}>\"]");
 	assert_int_equal(wf_template_render_ex(t, big_resolve, v, &out, err,
 					       sizeof(err)),
 			 -1);
@@ -327,7 +310,7 @@ static void test_limits(void **state)
 	assert_null(wf_template_render(t, big_resolve, v));
 	json_object_put(t);
 	/* Whole-string placeholders are references, not text: no limit. */
-	t = parse("[\"{{x}}\", \"{{x}}\", \"{{x}}\"]");
+	t = unit_json("[\"{{x}}\", \"{{x}}\", \"{{x}}\"]");
 	assert_int_equal(wf_template_render_ex(t, big_resolve, v, &out, err,
 					       sizeof(err)),
 			 0);
