@@ -135,9 +135,7 @@ void crypto_hmac_sha256(const void *key, size_t keylen, const void *p, size_t n,
 
 char *crypto_base64(const void *p, size_t n)
 {
-	char *out = malloc(4 * ((n + 2) / 3) + 1);
-	if (!out)
-		abort();
+	char *out = util_xmalloc(4 * ((n + 2) / 3) + 1);
 	EVP_EncodeBlock((unsigned char *)out, p, (int)n);
 	return out;
 }
@@ -161,10 +159,8 @@ unsigned char *crypto_base64_decode(const char *s, size_t *outlen)
 	if (n % 4 == 1)
 		return NULL;
 	pad = (4 - n % 4) % 4;
-	in = malloc(n + pad + 1);
-	out = malloc((n + pad) / 4 * 3 + 1);
-	if (!in || !out)
-		abort();
+	in = util_xmalloc(n + pad + 1);
+	out = util_xmalloc((n + pad) / 4 * 3 + 1);
 	memcpy(in, s, n);
 	memset(in + n, '=', pad);
 	in[n + pad] = 0;

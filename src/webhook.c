@@ -24,10 +24,7 @@ static unsigned char *standard_key(const char *secret, size_t *n)
 		return k;
 	free(k);
 	*n = strlen(secret);
-	k = (unsigned char *)strdup(secret);
-	if (!k)
-		abort();
-	return k;
+	return (unsigned char *)util_xstrdup(secret);
 }
 
 /* Whether one of the space-separated "v1,<base64>" entries is sig. */

@@ -61,9 +61,8 @@ static int job_add(struct wf_exec *e, const struct wf_node *n, int upstream)
 {
 	if (e->njobs == e->capjobs) {
 		e->capjobs = e->capjobs ? e->capjobs * 2 : 16;
-		e->jobs = realloc(e->jobs, sizeof(*e->jobs) * (size_t)e->capjobs);
-		if (!e->jobs)
-			abort();
+		e->jobs = util_xrealloc(e->jobs,
+					sizeof(*e->jobs) * (size_t)e->capjobs);
 	}
 	struct wf_job *j = &e->jobs[e->njobs];
 	memset(j, 0, sizeof(*j));
@@ -88,9 +87,7 @@ int wf_exec_job_record(struct wf_exec *e, const struct wf_node *n, int status,
 void wf_exec_job_log(struct wf_exec *e, int i, const char *text)
 {
 	free(e->jobs[i].log);
-	e->jobs[i].log = text ? strdup(text) : NULL;
-	if (text && !e->jobs[i].log)
-		abort();
+	e->jobs[i].log = util_xstrdup(text);
 }
 
 void wf_exec_jobs_map_set(struct wf_exec *e, const char *key, json_object *v)

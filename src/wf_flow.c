@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "jsonx.h"
+#include "util.h"
 #include "log.h"
 #include "store.h"
 #include "wf_node.h"
@@ -25,10 +26,7 @@ struct wf_cache {
 static char *dup_str(json_object *o, const char *k)
 {
 	const char *s = jsonx_get_str(o, k);
-	char *d = strdup(s ? s : "");
-	if (!d)
-		abort();
-	return d;
+	return util_xstrdup(s ? s : "");
 }
 
 void wf_flow_free(struct wf_flow *f)
@@ -101,10 +99,9 @@ static void link_nodes(struct wf_flow *f)
 		n->downstream = node_by_id(f, n->downstream_id);
 		if (n->in_branch && n->upstream) {
 			struct wf_node *p = n->upstream;
-			p->branches = realloc(p->branches, sizeof(*p->branches) *
-							   (size_t)(p->nbranches + 1));
-			if (!p->branches)
-				abort();
+			p->branches = util_xrealloc(p->branches,
+						    sizeof(*p->branches) *
+							    (size_t)(p->nbranches + 1));
 			p->branches[p->nbranches++] = n;
 		}
 		if (!n->upstream_id) {
@@ -126,9 +123,7 @@ static void link_nodes(struct wf_flow *f)
 
 static struct wf_flow *flow_from_row(json_object *row)
 {
-	struct wf_flow *f = calloc(1, sizeof(*f));
-	if (!f)
-		abort();
+	struct wf_flow *f = util_xcalloc(1, sizeof(*f));
 	jsonx_get_int(row, "id", &f->id);
 	f->key = dup_str(row, "key");
 	f->title = dup_str(row, "title");
@@ -148,9 +143,7 @@ static int load_nodes(struct app *a, struct wf_flow *f)
 	if (rc)
 		return rc;
 	f->nnodes = (int)json_object_array_length(rows);
-	f->nodes = calloc((size_t)f->nnodes + 1, sizeof(*f->nodes));
-	if (!f->nodes)
-		abort();
+	f->nodes = util_xcalloc((size_t)f->nnodes + 1, sizeof(*f->nodes));
 	for (int i = 0; i < f->nnodes; i++) {
 		json_object *r = json_object_array_get_idx(rows, (size_t)i);
 		struct wf_node *n = &f->nodes[i];
@@ -206,13 +199,9 @@ static int cache_load(struct app *a)
 
 	if (rc)
 		return rc;
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		abort();
+	c = util_xcalloc(1, sizeof(*c));
 	c->n = (int)json_object_array_length(rows);
-	c->flows = calloc((size_t)c->n + 1, sizeof(*c->flows));
-	if (!c->flows)
-		abort();
+	c->flows = util_xcalloc((size_t)c->n + 1, sizeof(*c->flows));
 	for (int i = 0; i < c->n; i++) {
 		c->flows[i] = flow_from_row(json_object_array_get_idx(rows, (size_t)i));
 		if ((rc = load_nodes(a, c->flows[i]))) {

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "jsonx.h"
+#include "util.h"
 #include "wf_jsonq.h"
 
 /* ---- json-query ---- */
@@ -194,9 +195,7 @@ static json_object *map_model(json_object *data, json_object *model)
 		if (jsonx_truthy(alias)) {
 			key = jsonx_to_js_string(alias, false);
 		} else {
-			key = strdup(path);
-			if (!key)
-				abort();
+			key = util_xstrdup(path);
 			for (char *k = key; *k; k++)
 				if (*k == '.')
 					*k = '_';
@@ -230,9 +229,7 @@ void wf_node_jsonq_run(struct wf_exec *e, const struct wf_node *n, int job,
 	xv = wf_exec_render(e, jsonx_truthy(jsonx_get(cfg, "expression"))
 				  ? jsonx_get(cfg, "expression")
 				  : NULL);
-	expr = xv ? jsonx_to_js_string(xv, false) : strdup("");
-	if (!expr)
-		abort();
+	expr = xv ? jsonx_to_js_string(xv, false) : util_xstrdup("");
 	if (wf_jsonq_eval(src, expr, &out, err, sizeof(err)))
 		goto fail;
 	bool mapped = json_object_is_type(model, json_type_array) &&

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
 #include "jsonx.h"
 #include "util.h"
 #include "wf_http.h"
@@ -184,11 +185,10 @@ static json_object *masked_url(const char *url)
 	colon = memchr(scheme + 3, ':', (size_t)(at - scheme - 3));
 	if (!colon)
 		return json_object_new_string(url);
-	char *m = NULL;
-	if (asprintf(&m, "%.*s:***%s", (int)(colon - url), url, at) < 0)
-		abort();
-	json_object *o = json_object_new_string(m);
-	free(m);
+	struct buf m = {0};
+	buf_printf(&m, "%.*s:***%s", (int)(colon - url), url, at);
+	json_object *o = json_object_new_string(buf_str(&m));
+	buf_free(&m);
 	return o;
 }
 

@@ -79,9 +79,7 @@ static void skip(struct plan *p, const char *fmt, ...)
 static int parse_spec(struct wf_trigger *t, struct plan *p)
 {
 	char *save = NULL;
-	p->spec = strdup(t->spec);
-	if (!p->spec)
-		abort();
+	p->spec = util_xstrdup(t->spec);
 	for (char *tok = strtok_r(p->spec, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		while (*tok == ' ')
