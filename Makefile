@@ -7,7 +7,7 @@
 #   make bench      wrk against the program and a hello-world baseline
 #   make coverage   unit + black-box suites on a gcov build; line coverage
 #                   per file of src/, ending with the TOTAL line
-PKGS     := fcgi json-c sqlite3 libcrypto libcurl
+PKGS     := fcgi json-c sqlite3 libpq libcrypto libcurl
 CC       ?= cc
 OPT      ?= -O2 -g
 BUILD    ?= build
@@ -63,8 +63,13 @@ test-unit: $(UNITS)
 
 # Black-box tests: the real binary behind lighttpd (and Apache for the
 # smoke subset), plus plain CGI mode.
+# BACKENDS: the databases the black-box suite runs against: a SQLite
+# file per site, and a database per site in a scratch PostgreSQL 15.
+BACKENDS ?= sqlite pg
+
 test-http: $(PROG)
-	python3 tests/http/run.py --prog $(CURDIR)/$(PROG)
+	@set -e; for b in $(BACKENDS); do \
+		python3 tests/http/run.py --prog $(CURDIR)/$(PROG) --backend $$b; done
 
 # The web console alone: served by lighttpd, Apache, nginx and a shared
 # host, and driven in headless Chromium (tests/http/test_console.py; part of
@@ -88,9 +93,11 @@ test-asan:
 		OPT="-O1 -g -fno-omit-frame-pointer" \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" \
 		test-unit build-asan/flowcgi.fcgi
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		python3 tests/http/run.py --prog $(CURDIR)/build-asan/flowcgi.fcgi --sanitized
+	@set -e; for b in $(BACKENDS); do \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		python3 tests/http/run.py --prog $(CURDIR)/build-asan/flowcgi.fcgi \
+			--sanitized --backend $$b; done
 
 asan: test-asan
 

@@ -5,7 +5,7 @@
 # As root it runs apt-get; otherwise it prints the exact command and fails.
 set -e
 PKGS="build-essential pkg-config libfcgi-dev libfcgi-bin libjson-c-dev libsqlite3-dev sqlite3 \
-libssl-dev libcurl4-openssl-dev libcmocka-dev lighttpd apache2 libapache2-mod-fcgid \
+libssl-dev libcurl4-openssl-dev libcmocka-dev libpq-dev postgresql-15 lighttpd apache2 libapache2-mod-fcgid \
 curl wrk python3 procps util-linux nginx gcovr chromium chromium-driver python3-selenium"
 missing=""
 for p in $PKGS; do

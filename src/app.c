@@ -62,18 +62,21 @@ static void open_db(struct app *a)
 	int rc = store_open(a->cfg.db_path, false, &a->st);
 	if (!rc)
 		rc = store_user_version(a->st, &version);
+	/* store_path names a URI's server, never its password. */
 	if (!rc && version == 0) {
 		rc = APP_EDB_UNINIT;
 		snprintf(a->db_msg, sizeof(a->db_msg),
 			 "database %s is not initialised (run: flowcgi.fcgi "
 			 "init --db %s)",
-			 a->cfg.db_path, a->cfg.db_path);
+			 store_path(a->st),
+			 store_is_uri(a->cfg.db_path) ? "<its URI>"
+						      : a->cfg.db_path);
 	} else if (rc) {
 		snprintf(a->db_msg, sizeof(a->db_msg), "%s",
 			 store_errmsg(a->st));
 	}
 	if (rc) {
-		a->db_err = APP_EDB_UNINIT;
+		a->db_err = rc;
 		log_error("%s", a->db_msg);
 		store_close(a->st);
 		a->st = NULL;
@@ -135,7 +138,7 @@ int app_ready(struct app *a)
 {
 	if (!a->st)
 		open_db(a);
-	return a->st ? 0 : APP_EDB_UNINIT;
+	return a->st ? 0 : a->db_err;
 }
 
 int app_refresh(struct app *a)
@@ -146,7 +149,7 @@ int app_refresh(struct app *a)
 	if (!a->st)
 		open_db(a);
 	if (!a->st)
-		return APP_EDB_UNINIT;
+		return a->db_err;
 	if ((rc = store_counters(a->st, &sv, &wv, &secv)))
 		return rc;
 	if (secv != a->sec_version) {

@@ -12,6 +12,7 @@
 #include "api.h"
 #include "app.h"
 #include "auth.h"
+#include "copy.h"
 #include "crypto.h"
 #include "err.h"
 #include "jsonx.h"
@@ -27,6 +28,7 @@
 
 struct opts {
 	const char *db;
+	const char *from, *to;
 	const char *password, *email, *username, *user, *expires;
 	const char *roles[16];
 	int nroles;
@@ -46,13 +48,18 @@ static void usage(FILE *f)
 	      "                                 print an API-key token\n"
 	      "  run-queue [--db FILE]          run queued asynchronous work\n"
 	      "  maintain [--db FILE]           the maintenance step now (cron)\n"
+	      "  copy --from FILE|URI --to URI|FILE\n"
+	      "                                 copy a whole site (SQLite to\n"
+	      "                                 PostgreSQL); the target must be\n"
+	      "                                 empty\n"
 	      "  routes                         print the route table (resource,\n"
 	      "                                 action, ACL action, access, lock,\n"
 	      "                                 handler; tab-separated)\n"
 	      "  help                           this text\n"
 	      "  --version                      print the version\n"
 	      "\n"
-	      "The database is --db FILE, else $FLOWCGI_DB, else " APP_DEFAULT_DB
+	      "The database (--db, $FLOWCGI_DB) is a SQLite file or a\n"
+	      "postgresql:// URI; the default is " APP_DEFAULT_DB
 	      ".\n",
 	      f);
 }
@@ -74,6 +81,10 @@ static int parse_opts(int argc, char **argv, int from, struct opts *o)
 			slot = &o->user;
 		else if (!strcmp(k, "--expires"))
 			slot = &o->expires;
+		else if (!strcmp(k, "--from"))
+			slot = &o->from;
+		else if (!strcmp(k, "--to"))
+			slot = &o->to;
 		else if (!strcmp(k, "--role")) {
 			if (i + 1 >= argc || o->nroles == 16)
 				goto bad;
@@ -105,8 +116,8 @@ static int open_app(struct app *a, const char *db, bool create)
 		if (!rc)
 			rc = store_migrate(st);
 		if (rc) {
-			fprintf(stderr, "flowcgi: %s: %s\n", cfg.db_path,
-				st ? store_errmsg(st) : "cannot open");
+			fprintf(stderr, "flowcgi: %s: %s\n", store_path(st),
+				store_errmsg(st));
 			store_close(st);
 			free(cfg.db_path);
 			return 1;
@@ -296,7 +307,7 @@ out:
 		store_rollback(a.st);
 		fprintf(stderr, "flowcgi: init failed: %s\n", store_errmsg(a.st));
 	} else {
-		printf("database %s is ready\n", a.cfg.db_path);
+		printf("database %s is ready\n", store_path(a.st));
 	}
 	app_close(&a);
 	return rc ? 1 : 0;
@@ -444,6 +455,39 @@ static int cmd_maintain(struct opts *o)
 	return rc ? 1 : 0;
 }
 
+/* copy --from <store> --to <store>: a whole site, e.g. SQLite to
+ * PostgreSQL; the counts of every table are printed. */
+static int cmd_copy(struct opts *o)
+{
+	struct store *from = NULL, *to = NULL;
+	struct copy_report rep;
+	int rc;
+
+	if (!o->from || !o->to) {
+		fputs("flowcgi: copy needs --from <SQLite file or URI> --to "
+		      "<PostgreSQL URI or file>\n",
+		      stderr);
+		return 2;
+	}
+	if ((rc = store_open(o->from, false, &from)))
+		fprintf(stderr, "flowcgi: %s\n", store_errmsg(from));
+	else if ((rc = store_open(o->to, !store_is_uri(o->to), &to)))
+		fprintf(stderr, "flowcgi: %s\n", store_errmsg(to));
+	else if ((rc = copy_site(from, to, &rep)))
+		fprintf(stderr, "flowcgi: copy refused or failed, nothing "
+				"written: %s\n",
+			rep.error);
+	else {
+		for (int i = 0; i < rep.ntables; i++)
+			printf("%-40s %lld\n", rep.tables[i].name,
+			       (long long)rep.tables[i].rows);
+		printf("copied %s to %s\n", store_path(from), store_path(to));
+	}
+	store_close(from);
+	store_close(to);
+	return rc ? 1 : 0;
+}
+
 /* routes: the route table, one route a line, tab-separated. */
 static int cmd_routes(struct opts *o)
 {
@@ -466,6 +510,7 @@ static const struct command {
 	{"init", cmd_init},         {"user add", cmd_user_add},
 	{"token", cmd_token},       {"run-queue", cmd_run_queue},
 	{"routes", cmd_routes},     {"maintain", cmd_maintain},
+	{"copy", cmd_copy},
 };
 
 int cli_run(int argc, char **argv)

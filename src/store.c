@@ -1,910 +1,271 @@
 /*
- * store: connection, transactions, statement cache, settings, counters and
- * DDL of the SQLite backend.  Queries over collections live in
- * store_query.c, the filter compiler they share with any other backend in
- * store_filter.c.
+ * store: the seam (store.h) over the two backends: SQLite (store_sqlite*.c,
+ * the embedded default: FLOWCGI_DB is a file) and PostgreSQL (store_pg*.c:
+ * FLOWCGI_DB is a postgresql:// or postgres:// URI).  Each call goes to the
+ * backend the store was opened with; the filter compiler (store_filter.c)
+ * and the statements around it are shared, only a small dialect differs.
  */
 #include "store_int.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/time.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "err.h"
-#include "jsonx.h"
-#include "log.h"
 #include "util.h"
 
-#define STORE_VERSION 1
-#define STORE_APP_ID 0x666c6f77 /* "flow" */
-#define STORE_CHECKPOINT_FRAMES 8000
+struct store {
+	struct store_sqlite *lite;
+	struct store_pg *pg;
+};
+
+bool store_is_uri(const char *target)
+{
+	return target && (!strncmp(target, "postgresql://", 13) ||
+			  !strncmp(target, "postgres://", 11));
+}
+
+int store_open(const char *target, bool create, struct store **out)
+{
+	struct store *st = util_xcalloc(1, sizeof(*st));
+	int rc = store_is_uri(target) ? store_pg_open(target, create, &st->pg)
+				      : store_sqlite_open(target, create,
+		&st->lite);
+	*out = st;
+	return rc;
+}
+
+const char *store_kind(const struct store *st)
+{
+	return st->pg ? "postgresql" : "sqlite";
+}
+
 
 const char *store_errmsg(const struct store *st)
 {
-	return st->errmsg;
+	return st->pg ? store_pg_errmsg(st->pg)
+		       : store_sqlite_errmsg(st->lite);
 }
 
 const char *store_path(const struct store *st)
 {
-	return st->path;
+	return st->pg ? store_pg_path(st->pg)
+		       : store_sqlite_path(st->lite);
 }
 
-int store_failf(struct store *st, int err, const char *fmt, ...)
+int store_user_version(struct store *st, int *version)
 {
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(st->errmsg, sizeof(st->errmsg), fmt, ap);
-	va_end(ap);
-	if (st->depth > 0)
-		st->failed = true;
-	return err;
+	return st->pg ? store_pg_user_version(st->pg, version)
+		       : store_sqlite_user_version(st->lite, version);
 }
 
-int store_fail(struct store *st, int rc, const char *what)
+int store_migrate(struct store *st)
 {
-	int prim = rc & 0xff;
-	if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
-		return store_failf(st, APP_EDB_BUSY,
-				   "database is locked (busy timeout passed)");
-	/* The connection reports primary codes; the constraint's kind is in
-	 * the extended one. */
-	if (prim == SQLITE_CONSTRAINT &&
-	    (sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_UNIQUE ||
-	     sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_PRIMARYKEY)) {
-		const char *m = sqlite3_errmsg(st->db);
-		const char *col = strrchr(m, '.');
-		return store_failf(st, APP_ECONFLICT, "%s must be unique",
-				   col ? col + 1 : m);
-	}
-	log_error("sqlite: %s: %s (%d)", what, sqlite3_errmsg(st->db), rc);
-	return store_failf(st, APP_EINTERNAL, "database error: %s",
-			   sqlite3_errmsg(st->db));
+	return st->pg ? store_pg_migrate(st->pg)
+		       : store_sqlite_migrate(st->lite);
 }
 
-static unsigned hash_str(const char *s)
+int store_begin(struct store *st, bool write)
 {
-	unsigned h = 2166136261u;
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return h;
+	return st->pg ? store_pg_begin(st->pg, write)
+		       : store_sqlite_begin(st->lite, write);
 }
 
-static void cache_clear(struct store *st)
+int store_commit(struct store *st)
 {
-	for (int i = 0; i < STORE_CACHE_SLOTS; i++) {
-		struct stmt_slot *s = &st->cache[i];
-		if (!s->sql)
-			continue;
-		if (s->busy) /* still stepping: let store_stmt_done finalize */
-			continue;
-		sqlite3_finalize(s->stmt);
-		free(s->sql);
-		memset(s, 0, sizeof(*s));
-	}
-	st->ncached = 0;
-	for (int i = 0; i < STORE_CACHE_SLOTS; i++)
-		if (st->cache[i].sql)
-			st->ncached++;
+	return st->pg ? store_pg_commit(st->pg)
+		       : store_sqlite_commit(st->lite);
 }
 
-static void lend(struct store *st, sqlite3_stmt *stmt, int slot)
+void store_rollback(struct store *st)
 {
-	if (st->nout < 32) {
-		st->out[st->nout].stmt = stmt;
-		st->out[st->nout].slot = slot;
-		st->nout++;
-	}
-}
-
-int store_stmt(struct store *st, const char *sql, sqlite3_stmt **out)
-{
-	unsigned h = hash_str(sql);
-	unsigned i = h % STORE_CACHE_SLOTS;
-	int rc;
-
-	for (int n = 0; n < STORE_CACHE_SLOTS; n++) {
-		int k = (int)((i + (unsigned)n) % STORE_CACHE_SLOTS);
-		struct stmt_slot *s = &st->cache[k];
-		if (!s->sql)
-			break;
-		if (s->hash == h && !strcmp(s->sql, sql)) {
-			if (s->busy || st->nout == 32)
-				break; /* nested use: a private copy */
-			s->busy = true;
-			*out = s->stmt;
-			lend(st, *out, k);
-			return 0;
-		}
-	}
-	if (st->ncached >= STORE_CACHE_SLOTS * 3 / 4)
-		cache_clear(st);
-	rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, out,
-				NULL);
-	if (rc != SQLITE_OK)
-		return store_fail(st, rc, sql);
-	for (int n = 0; n < STORE_CACHE_SLOTS && st->nout < 32; n++) {
-		int k = (int)((i + (unsigned)n) % STORE_CACHE_SLOTS);
-		struct stmt_slot *s = &st->cache[k];
-		if (s->sql)
-			continue;
-		s->sql = util_xstrdup(sql);
-		s->hash = h;
-		s->stmt = *out;
-		s->busy = true;
-		st->ncached++;
-		lend(st, *out, k);
-		return 0;
-	}
-	lend(st, *out, -1);
-	return 0; /* uncached: finalized by store_stmt_done */
-}
-
-void store_stmt_done(struct store *st, sqlite3_stmt *stmt)
-{
-	if (!stmt)
+	if (!st)
 		return;
-	for (int i = st->nout - 1; i >= 0; i--) {
-		if (st->out[i].stmt != stmt)
-			continue;
-		int slot = st->out[i].slot;
-		st->out[i] = st->out[--st->nout];
-		if (slot >= 0) {
-			sqlite3_reset(stmt);
-			sqlite3_clear_bindings(stmt);
-			st->cache[slot].busy = false;
-			return;
-		}
-		break;
-	}
-	sqlite3_finalize(stmt);
+	if (st->pg)
+		store_pg_rollback(st->pg);
+	else
+		store_sqlite_rollback(st->lite);
 }
 
-int store_bind_all(struct store *st, sqlite3_stmt *stmt, json_object *binds)
+int store_writable(struct store *st)
 {
-	size_t n = binds ? json_object_array_length(binds) : 0;
-	for (size_t i = 0; i < n; i++) {
-		json_object *v = json_object_array_get_idx(binds, i);
-		int idx = (int)i + 1, rc;
-		switch (json_object_get_type(v)) {
-		case json_type_null:
-			rc = sqlite3_bind_null(stmt, idx);
-			break;
-		case json_type_boolean:
-			rc = sqlite3_bind_int(stmt, idx, json_object_get_boolean(v));
-			break;
-		case json_type_int:
-			rc = sqlite3_bind_int64(stmt, idx, json_object_get_int64(v));
-			break;
-		case json_type_double:
-			rc = sqlite3_bind_double(stmt, idx,
-						 json_object_get_double(v));
-			break;
-		/* STATIC: binds outlive the statement's use; every caller
-		 * keeps the array until store_stmt_done clears the bindings. */
-		case json_type_string:
-			rc = sqlite3_bind_text(stmt, idx, json_object_get_string(v),
-					       json_object_get_string_len(v),
-					       SQLITE_STATIC);
-			break;
-		default:
-			rc = sqlite3_bind_text(stmt, idx, jsonx_str(v), -1,
-					       SQLITE_STATIC);
-		}
-		if (rc != SQLITE_OK)
-			return store_fail(st, rc, "bind");
-	}
-	return 0;
+	return st->pg ? store_pg_writable(st->pg)
+		       : store_sqlite_writable(st->lite);
 }
 
-int store_exec(struct store *st, const char *sql)
+void store_abort(struct store *st)
 {
-	char *msg = NULL;
-	int rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
-	if (rc != SQLITE_OK) {
-		int e = store_fail(st, rc, sql);
-		sqlite3_free(msg);
-		return e;
-	}
-	return 0;
+	if (!st)
+		return;
+	if (st->pg)
+		store_pg_abort(st->pg);
+	else
+		store_sqlite_abort(st->lite);
 }
 
-/* SQLite's own busy timeout sleeps 1, 2, 5, 10 ... 100 ms between tries,
- * so four processes queuing for the write lock spend most of their time
- * asleep after it was released.  Retry in steps of 50 us to 1 ms instead,
- * with jitter so that waiters do not wake in lockstep, until the timeout. */
-static int busy_wait(void *ctx, int count)
+bool store_in_txn(const struct store *st)
 {
-	struct store *st = ctx;
-	int64_t now = util_mono_ms();
-	unsigned r;
-	if (count == 0)
-		st->busy_since = now;
-	if (now - st->busy_since >= st->busy_timeout)
-		return 0;
-	util_random(&r, sizeof(r));
-	long us = count < 4 ? 50L << count : 1000;
-	struct timespec ts = {0, (us / 2 + (long)(r % (unsigned)us)) * 1000};
-	nanosleep(&ts, NULL);
-	return 1;
+	return st->pg ? store_pg_in_txn(st->pg)
+		       : store_sqlite_in_txn(st->lite);
 }
 
-/* Writers queue on a lock file beside the database before BEGIN
- * IMMEDIATE.  The kernel wakes the next waiter the moment the lock is
- * released, where SQLite's busy handler can only poll and sleep; with more
- * processes than cores that polling, not the work, decided throughput.
- * A SIGALRM timer bounds the wait by the busy timeout. */
-static void alarm_noop(int sig)
-{
-	(void)sig;
-}
-
-static int writer_lock(struct store *st)
-{
-	static bool handler;
-	struct itimerval t = {{0, 0}, {0, 0}};
-	int rc;
-
-	if (st->writer_fd < 0)
-		return 0;
-	if (flock(st->writer_fd, LOCK_EX | LOCK_NB) == 0)
-		goto locked;
-	if (errno != EWOULDBLOCK)
-		return 0; /* no queue: SQLite's own locking still holds */
-	if (!handler) {
-		struct sigaction sa;
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = alarm_noop; /* no SA_RESTART: flock returns */
-		sigaction(SIGALRM, &sa, NULL);
-		handler = true;
-	}
-	t.it_value.tv_sec = st->busy_timeout / 1000;
-	t.it_value.tv_usec = (st->busy_timeout % 1000) * 1000;
-	setitimer(ITIMER_REAL, &t, NULL);
-	rc = flock(st->writer_fd, LOCK_EX);
-	int saved = errno;
-	memset(&t, 0, sizeof(t));
-	setitimer(ITIMER_REAL, &t, NULL);
-	if (rc != 0) {
-		if (saved == EINTR)
-			return store_failf(st, APP_EDB_BUSY,
-					   "database is locked (busy timeout "
-					   "passed)");
-		return 0;
-	}
-locked:
-	st->writer_locked = true;
-	return 0;
-}
-
-static void writer_unlock(struct store *st)
-{
-	if (st->writer_locked) {
-		flock(st->writer_fd, LOCK_UN);
-		st->writer_locked = false;
-	}
-}
-
-static int wal_seen(void *ctx, sqlite3 *db, const char *name, int frames)
-{
-	(void)db;
-	(void)name;
-	((struct store *)ctx)->wal_frames = frames;
-	return SQLITE_OK;
-}
-
-/* Under steady load some reader always holds a recent snapshot, so a
- * PASSIVE checkpoint never lets the WAL start over and the file grows
- * without bound (seen: 900 MB in 12 s).  Every STORE_CHECKPOINT_FRAMES
- * frames the WAL is first copied into the database with a PASSIVE
- * checkpoint, which runs beside the writers and pays the two fsyncs; then
- * the writers' lock is taken (only if it is free: a busy queue means try
- * later), and a RESTART checkpoint waits briefly for readers, copies the
- * frames of the last moments and lets the next writer reuse the file from
- * its start.  (One RESTART alone held every writer for 25-30 ms; this way
- * the lock is held 2-4 ms.) */
 void store_maintain(struct store *st)
 {
-	int log = 0, done = 0;
-	long saved;
-
-	if (!st || st->depth)
+	if (!st)
 		return;
-	if (st->wal_frames < st->wal_checked)
-		st->wal_checked = 0; /* the WAL restarted from its beginning */
-	if (st->wal_frames < st->wal_copied)
-		st->wal_copied = 0;
-	if (st->wal_frames - st->wal_checked < STORE_CHECKPOINT_FRAMES)
-		return;
-	if (st->wal_frames - st->wal_copied >= STORE_CHECKPOINT_FRAMES / 8) {
-		sqlite3_wal_checkpoint_v2(st->db, NULL,
-					  SQLITE_CHECKPOINT_PASSIVE, &log, &done);
-		st->wal_copied = st->wal_frames;
-	}
-	if (st->writer_fd >= 0 && flock(st->writer_fd, LOCK_EX | LOCK_NB))
-		return;
-	saved = st->busy_timeout;
-	st->busy_timeout = 200;
-	sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_RESTART, &log,
-				  &done);
-	st->busy_timeout = saved;
-	if (st->writer_fd >= 0)
-		flock(st->writer_fd, LOCK_UN);
-	st->wal_checked = st->wal_frames;
+	if (st->pg)
+		store_pg_maintain(st->pg);
+	else
+		store_sqlite_maintain(st->lite);
 }
 
-static long env_long(const char *name, long dflt)
+int store_meta_get(struct store *st, const char *key, char **val)
 {
-	const char *v = getenv(name);
-	int64_t n;
-	return v && !util_parse_int64(v, &n) && n >= 0 ? (long)n : dflt;
+	return st->pg ? store_pg_meta_get(st->pg, key, val)
+		       : store_sqlite_meta_get(st->lite, key, val);
 }
 
-int store_open(const char *path, bool create, struct store **out)
+int store_meta_set(struct store *st, const char *key, const char *val)
 {
-	struct store *st = util_xcalloc(1, sizeof(*st));
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
-	int rc;
+	return st->pg ? store_pg_meta_set(st->pg, key, val)
+		       : store_sqlite_meta_set(st->lite, key, val);
+}
 
-	*out = NULL;
-	st->path = util_xstrdup(path);
-	st->writer_fd = -1;
-	if (create)
-		flags |= SQLITE_OPEN_CREATE;
-	else if (access(path, F_OK) != 0) {
-		store_failf(st, APP_EDB_UNINIT, "database file %s does not exist",
-			    path);
-		*out = st;
-		return APP_EDB_UNINIT;
-	}
-	rc = sqlite3_open_v2(path, &st->db, flags, NULL);
-	if (rc != SQLITE_OK) {
-		store_failf(st, APP_EDB_UNINIT, "cannot open database %s: %s",
-			    path, st->db ? sqlite3_errmsg(st->db) : "no memory");
-		*out = st;
-		return APP_EDB_UNINIT;
-	}
-	/* Fossil's db_open hardening, plus what several writers need. */
-	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-	sqlite3_db_config(st->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
-	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DQS_DDL, 0, NULL);
-	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DQS_DML, 0, NULL);
-	sqlite3_db_config(st->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0,
-			  NULL);
-	st->busy_timeout = env_long("FLOWCGI_BUSY_TIMEOUT_MS", 5000);
-	sqlite3_busy_handler(st->db, busy_wait, st);
-	sqlite3_limit(st->db, SQLITE_LIMIT_LENGTH, 64 * 1024 * 1024);
-	rc = store_exec(st, "PRAGMA foreign_keys=ON;"
-			    "PRAGMA synchronous=NORMAL;"
-			    "PRAGMA cache_size=-512;"
-			    "PRAGMA temp_store=MEMORY;"
-			    /* after a checkpoint, keep at most 64 MB of WAL */
-			    "PRAGMA journal_size_limit=67108864;");
-	/* No checkpoint inside COMMIT: it would run, fsync included, while
-	 * this process still holds the writers' lock.  store_maintain runs
-	 * it after the response instead. */
-	sqlite3_wal_hook(st->db, wal_seen, st);
-	if (!rc && create)
-		rc = store_exec(st, "PRAGMA journal_mode=WAL;");
-	if (!rc) {
-		char lock[4096];
-		snprintf(lock, sizeof(lock), "%s-writer", path);
-		st->writer_fd = open(lock, O_RDONLY | O_CREAT | O_CLOEXEC, 0664);
-	}
-	*out = st;
-	return rc;
+int store_counters(struct store *st, int64_t *schema_v, int64_t *wf_v,
+		int64_t *sec_v)
+{
+	return st->pg ? store_pg_counters(st->pg, schema_v, wf_v, sec_v)
+		       : store_sqlite_counters(st->lite, schema_v, wf_v, sec_v);
+}
+
+int store_bump(struct store *st, const char *counter)
+{
+	return st->pg ? store_pg_bump(st->pg, counter)
+		       : store_sqlite_bump(st->lite, counter);
+}
+
+int store_defs_load(struct store *st, json_object **defs)
+{
+	return st->pg ? store_pg_defs_load(st->pg, defs)
+		       : store_sqlite_defs_load(st->lite, defs);
+}
+
+int store_def_insert(struct store *st, const char *name, json_object *def)
+{
+	return st->pg ? store_pg_def_insert(st->pg, name, def)
+		       : store_sqlite_def_insert(st->lite, name, def);
+}
+
+int store_def_delete(struct store *st, const char *name)
+{
+	return st->pg ? store_pg_def_delete(st->pg, name)
+		       : store_sqlite_def_delete(st->lite, name);
+}
+
+int store_sync_tables(struct store *st, const struct schema *s)
+{
+	return st->pg ? store_pg_sync_tables(st->pg, s)
+		       : store_sqlite_sync_tables(st->lite, s);
+}
+
+int store_drop_table(struct store *st, const char *name)
+{
+	return st->pg ? store_pg_drop_table(st->pg, name)
+		       : store_sqlite_drop_table(st->lite, name);
+}
+
+int store_find(struct store *st, const struct schema *s, const struct coll *c,
+		const struct store_find *q, json_object **rows)
+{
+	return st->pg ? store_pg_find(st->pg, s, c, q, rows)
+		       : store_sqlite_find(st->lite, s, c, q, rows);
+}
+
+int store_count(struct store *st, const struct schema *s, const struct coll *c,
+		json_object *filter, int64_t *n)
+{
+	return st->pg ? store_pg_count(st->pg, s, c, filter, n)
+		       : store_sqlite_count(st->lite, s, c, filter, n);
+}
+
+int store_insert(struct store *st, const struct coll *c, json_object *values,
+		json_object **pk)
+{
+	return st->pg ? store_pg_insert(st->pg, c, values, pk)
+		       : store_sqlite_insert(st->lite, c, values, pk);
+}
+
+int store_update(struct store *st, const struct schema *s, const struct coll *c,
+		json_object *filter, json_object *values, json_object **pks)
+{
+	return st->pg ? store_pg_update(st->pg, s, c, filter, values, pks)
+		       : store_sqlite_update(st->lite, s, c, filter, values,
+		pks);
+}
+
+int store_update_count(struct store *st, const struct schema *s,
+		const struct coll *c, json_object *filter, json_object *values,
+		int64_t *n)
+{
+	return st->pg ? store_pg_update_count(st->pg, s, c, filter, values, n)
+		       : store_sqlite_update_count(st->lite, s, c, filter,
+		values, n);
+}
+
+int store_delete(struct store *st, const struct schema *s, const struct coll *c,
+		json_object *filter, int64_t *n)
+{
+	return st->pg ? store_pg_delete(st->pg, s, c, filter, n)
+		       : store_sqlite_delete(st->lite, s, c, filter, n);
+}
+
+int store_claim_execution(struct store *st, const char *worker, int64_t *id)
+{
+	return st->pg ? store_pg_claim_execution(st->pg, worker, id)
+		       : store_sqlite_claim_execution(st->lite, worker, id);
+}
+
+int store_orphans(struct store *st, bool (*alive)(const char *worker),
+		  json_object **ids)
+{
+	return st->pg ? store_pg_orphans(st->pg, ids)
+		      : store_sqlite_orphans(st->lite, alive, ids);
+}
+
+int store_effect_note(struct store *st, int64_t exec_id, const char *what)
+{
+	return st->pg ? store_pg_effect_note(st->pg, exec_id, what)
+		      : store_sqlite_effect_note(st->lite, exec_id, what);
+}
+
+int store_effect_get(struct store *st, int64_t exec_id, char **what)
+{
+	return st->pg ? store_pg_effect_get(st->pg, exec_id, what)
+		      : store_sqlite_effect_get(st->lite, exec_id, what);
+}
+
+int store_effect_clear(struct store *st, int64_t exec_id)
+{
+	return st->pg ? store_pg_effect_clear(st->pg, exec_id)
+		      : store_sqlite_effect_clear(st->lite, exec_id);
+}
+
+int store_meta_all(struct store *st, json_object **all)
+{
+	return st->pg ? store_pg_meta_all(st->pg, all)
+		      : store_sqlite_meta_all(st->lite, all);
+}
+
+bool store_conflicted(const struct store *st)
+{
+	return st->pg ? store_pg_conflicted(st->pg) : false;
 }
 
 void store_close(struct store *st)
 {
 	if (!st)
 		return;
-	for (int i = 0; i < STORE_CACHE_SLOTS; i++) {
-		sqlite3_finalize(st->cache[i].stmt);
-		free(st->cache[i].sql);
-	}
-	if (st->db)
-		sqlite3_close(st->db);
-	writer_unlock(st);
-	if (st->writer_fd >= 0)
-		close(st->writer_fd);
-	free(st->path);
+	if (st->pg)
+		store_pg_close(st->pg);
+	else
+		store_sqlite_close(st->lite);
 	free(st);
-}
-
-/* The one integer a PRAGMA such as "PRAGMA user_version" answers. */
-static int pragma_int(struct store *st, const char *sql, int64_t *v)
-{
-	sqlite3_stmt *s = NULL;
-	int rc = store_stmt(st, sql, &s);
-	*v = 0;
-	if (rc)
-		return rc;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*v = sqlite3_column_int64(s, 0);
-		rc = 0;
-	} else {
-		rc = store_fail(st, rc, sql);
-	}
-	store_stmt_done(st, s);
-	return rc;
-}
-
-int store_user_version(struct store *st, int *version)
-{
-	int64_t v = 0;
-	int rc = pragma_int(st, "PRAGMA user_version", &v);
-	*version = (int)v;
-	return rc;
-}
-
-/* BEGIN, COMMIT and ROLLBACK through the statement cache: sqlite3_exec
- * would compile them again for every request. */
-static int txn_stmt(struct store *st, const char *sql)
-{
-	sqlite3_stmt *s = NULL;
-	int rc = store_stmt(st, sql, &s);
-	if (rc)
-		return rc;
-	rc = sqlite3_step(s);
-	rc = rc == SQLITE_DONE ? 0 : store_fail(st, rc, sql);
-	store_stmt_done(st, s);
-	return rc;
-}
-
-int store_begin(struct store *st, bool write)
-{
-	int rc;
-	if (st->depth++ > 0)
-		return 0;
-	st->failed = false;
-	if (write && (rc = writer_lock(st))) {
-		st->depth = 0;
-		return rc;
-	}
-	rc = txn_stmt(st, write ? "BEGIN IMMEDIATE" : "BEGIN");
-	if (rc) {
-		st->depth = 0;
-		writer_unlock(st);
-	}
-	st->writing = write && !rc;
-	return rc;
-}
-
-int store_commit(struct store *st)
-{
-	int rc;
-	if (st->depth <= 0)
-		return 0;
-	if (--st->depth > 0)
-		return 0;
-	if (st->failed) {
-		store_exec(st, "ROLLBACK");
-		st->failed = false;
-		writer_unlock(st);
-		return APP_EINTERNAL;
-	}
-	rc = txn_stmt(st, "COMMIT");
-	if (rc) {
-		store_exec(st, "ROLLBACK");
-		st->failed = false;
-	}
-	writer_unlock(st);
-	return rc;
-}
-
-void store_rollback(struct store *st)
-{
-	if (st->depth <= 0)
-		return;
-	if (--st->depth > 0) {
-		st->failed = true;
-		return;
-	}
-	st->failed = false;
-	if (!sqlite3_get_autocommit(st->db))
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-	writer_unlock(st);
-}
-
-int store_writable(struct store *st)
-{
-	int depth = st->depth, rc;
-	if (depth == 0 || st->writing)
-		return 0;
-	/* Nothing was written in the read transaction: end it, queue for the
-	 * write lock, and go on at the same depth on a fresh snapshot. */
-	txn_stmt(st, "COMMIT");
-	st->depth = 0;
-	if ((rc = store_begin(st, true)))
-		return rc;
-	st->depth = depth;
-	return 0;
-}
-
-void store_abort(struct store *st)
-{
-	st->depth = 0;
-	st->failed = false;
-	if (!sqlite3_get_autocommit(st->db))
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-	writer_unlock(st);
-}
-
-bool store_in_txn(const struct store *st)
-{
-	return st->depth > 0;
-}
-
-/* One-row helpers over the settings table. */
-int store_meta_get(struct store *st, const char *key, char **val)
-{
-	sqlite3_stmt *s = NULL;
-	int rc = store_stmt(
-		st, "SELECT value FROM _flowcgi_meta WHERE key = ?1", &s);
-	*val = NULL;
-	if (rc)
-		return rc;
-	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		const char *v = (const char *)sqlite3_column_text(s, 0);
-		*val = util_xstrdup(v);
-		rc = 0;
-	} else if (rc == SQLITE_DONE) {
-		rc = 0;
-	} else {
-		rc = store_fail(st, rc, "meta get");
-	}
-	store_stmt_done(st, s);
-	return rc;
-}
-
-int store_meta_set(struct store *st, const char *key, const char *val)
-{
-	sqlite3_stmt *s = NULL;
-	int rc = store_stmt(st,
-			    "INSERT INTO _flowcgi_meta (key, value) VALUES "
-			    "(?1, ?2) ON CONFLICT(key) DO UPDATE SET "
-			    "value = excluded.value",
-			    &s);
-	if (rc)
-		return rc;
-	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, val, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	rc = rc == SQLITE_DONE ? 0 : store_fail(st, rc, "meta set");
-	store_stmt_done(st, s);
-	return rc;
-}
-
-/* PRAGMA data_version moves when another connection commits, never for
- * this connection's own commits, and this connection changes a counter
- * only through store_bump: while neither happened, the counters read last
- * still hold, and one cheap statement replaces reading the settings. */
-int store_counters(struct store *st, int64_t *schema_v, int64_t *wf_v,
-		   int64_t *sec_v)
-{
-	sqlite3_stmt *s = NULL;
-	int64_t dv = 0, c[3] = {0, 0, 0};
-	int rc = pragma_int(st, "PRAGMA data_version", &dv);
-	if (rc)
-		return rc;
-	if (st->counters_known && !st->bumped && dv == st->data_version)
-		goto out;
-	if ((rc = store_stmt(st, "SELECT key, value FROM _flowcgi_meta", &s)))
-		return rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *k = (const char *)sqlite3_column_text(s, 0);
-		int64_t v = sqlite3_column_int64(s, 1);
-		if (!strcmp(k, "schema_version"))
-			c[0] = v;
-		else if (!strcmp(k, "workflow_version"))
-			c[1] = v;
-		else if (!strcmp(k, "security_version"))
-			c[2] = v;
-	}
-	rc = rc == SQLITE_DONE ? 0 : store_fail(st, rc, "counters");
-	store_stmt_done(st, s);
-	if (rc)
-		return rc;
-	memcpy(st->counters, c, sizeof(c));
-	st->counters_known = true;
-	st->bumped = false;
-	st->data_version = dv;
-out:
-	*schema_v = st->counters[0];
-	*wf_v = st->counters[1];
-	*sec_v = st->counters[2];
-	return 0;
-}
-
-int store_bump(struct store *st, const char *counter)
-{
-	sqlite3_stmt *s = NULL;
-	int rc;
-
-	st->bumped = true; /* even if it fails or rolls back: read again */
-	rc = store_stmt(st,
-			"UPDATE _flowcgi_meta SET value = value + 1 "
-			"WHERE key = ?1",
-			&s);
-	if (rc)
-		return rc;
-	sqlite3_bind_text(s, 1, counter, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	rc = rc == SQLITE_DONE ? 0 : store_fail(st, rc, "bump");
-	store_stmt_done(st, s);
-	return rc;
-}
-
-int store_defs_load(struct store *st, json_object **defs)
-{
-	sqlite3_stmt *s = NULL;
-	int rc = store_stmt(st,
-			    "SELECT name, def FROM _flowcgi_collections "
-			    "ORDER BY id",
-			    &s);
-	*defs = json_object_new_array();
-	if (rc)
-		return rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *text = (const char *)sqlite3_column_text(s, 1);
-		json_object *d = text ? json_tokener_parse(text) : NULL;
-		if (!d) {
-			rc = store_failf(st, APP_EINTERNAL,
-					 "stored definition of %s is corrupt",
-					 sqlite3_column_text(s, 0));
-			goto out;
-		}
-		json_object_array_add(*defs, d);
-	}
-	rc = rc == SQLITE_DONE ? 0 : store_fail(st, rc, "defs");
-out:
-	store_stmt_done(st, s);
-	return rc;
-}
-
-int store_def_insert(struct store *st, const char *name, json_object *def)
-{
-	sqlite3_stmt *s = NULL;
-	char now[32];
-	int rc = store_stmt(st,
-			    "INSERT INTO _flowcgi_collections (name, def, "
-			    "createdAt) VALUES (?1, ?2, ?3)",
-			    &s);
-	if (rc)
-		return rc;
-	util_iso_from_ms(util_now_ms(), now);
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, jsonx_str(def), -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 3, now, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	rc = rc == SQLITE_DONE ? 0 : store_fail(st, rc, "def insert");
-	store_stmt_done(st, s);
-	return rc;
-}
-
-int store_def_delete(struct store *st, const char *name)
-{
-	sqlite3_stmt *s = NULL;
-	int rc = store_stmt(st, "DELETE FROM _flowcgi_collections WHERE name = ?1",
-			    &s);
-	if (rc)
-		return rc;
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	rc = rc == SQLITE_DONE ? 0 : store_fail(st, rc, "def delete");
-	store_stmt_done(st, s);
-	return rc;
-}
-
-static const char *column_type(const struct field *f)
-{
-	switch (f->type) {
-	case FT_INTEGER:
-	case FT_BIGINT:
-	case FT_BOOLEAN:
-		return "INTEGER";
-	case FT_FLOAT:
-	case FT_DOUBLE:
-		return "REAL";
-	default:
-		return "TEXT";
-	}
-}
-
-/* Existing column names of a table, as a JSON object used as a set. */
-static int table_columns(struct store *st, const char *table,
-			 json_object **cols)
-{
-	struct buf sql = {0};
-	sqlite3_stmt *s = NULL;
-	int rc;
-
-	*cols = json_object_new_object();
-	buf_puts(&sql, "SELECT name FROM pragma_table_info(?1)");
-	rc = store_stmt(st, buf_str(&sql), &s);
-	buf_free(&sql);
-	if (rc)
-		return rc;
-	sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		json_object_object_add(*cols,
-				       (const char *)sqlite3_column_text(s, 0),
-				       NULL);
-	rc = rc == SQLITE_DONE ? 0 : store_fail(st, rc, "table_info");
-	store_stmt_done(st, s);
-	return rc;
-}
-
-static int sync_table(struct store *st, const struct coll *c)
-{
-	json_object *cols = NULL;
-	struct buf sql = {0};
-	int rc = table_columns(st, c->name, &cols);
-
-	if (rc)
-		goto out;
-	if (json_object_object_length(cols) == 0) {
-		buf_puts(&sql, "CREATE TABLE ");
-		store_ident(&sql, c->name);
-		buf_puts(&sql, " (");
-		bool first = true;
-		for (int i = 0; i < c->nfields; i++) {
-			const struct field *f = &c->fields[i];
-			if (!field_has_column(f))
-				continue;
-			if (!first)
-				buf_puts(&sql, ", ");
-			first = false;
-			store_ident(&sql, f->name);
-			if (f->primary && c->pk_int)
-				buf_puts(&sql, c->reuse_ids
-						       ? " INTEGER PRIMARY KEY"
-						       : " INTEGER PRIMARY KEY AUTOINCREMENT");
-			else if (f->primary)
-				buf_puts(&sql, " TEXT PRIMARY KEY NOT NULL");
-			else
-				buf_printf(&sql, " %s", column_type(f));
-		}
-		buf_puts(&sql, ") STRICT");
-		if ((rc = store_exec(st, buf_str(&sql))))
-			goto out;
-	} else {
-		for (int i = 0; i < c->nfields; i++) {
-			const struct field *f = &c->fields[i];
-			if (!field_has_column(f) || jsonx_has(cols, f->name))
-				continue;
-			buf_reset(&sql);
-			buf_puts(&sql, "ALTER TABLE ");
-			store_ident(&sql, c->name);
-			buf_puts(&sql, " ADD COLUMN ");
-			store_ident(&sql, f->name);
-			buf_printf(&sql, " %s", column_type(f));
-			if ((rc = store_exec(st, buf_str(&sql))))
-				goto out;
-		}
-	}
-	for (int i = 0; i < c->nfields; i++) {
-		const struct field *f = &c->fields[i];
-		if (!f->unique || f->primary || !field_has_column(f))
-			continue;
-		buf_reset(&sql);
-		buf_puts(&sql, "CREATE UNIQUE INDEX IF NOT EXISTS ");
-		char idx[160];
-		snprintf(idx, sizeof(idx), "%s_%s_unique", c->name, f->name);
-		store_ident(&sql, idx);
-		buf_puts(&sql, " ON ");
-		store_ident(&sql, c->name);
-		buf_puts(&sql, " (");
-		store_ident(&sql, f->name);
-		buf_puts(&sql, ")");
-		if ((rc = store_exec(st, buf_str(&sql))))
-			goto out;
-	}
-out:
-	json_object_put(cols);
-	buf_free(&sql);
-	return rc;
-}
-
-int store_sync_tables(struct store *st, const struct schema *s)
-{
-	for (int i = 0; i < s->ncolls; i++) {
-		int rc = sync_table(st, s->colls[i]);
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
-
-int store_drop_table(struct store *st, const char *name)
-{
-	struct buf sql = {0};
-	buf_puts(&sql, "DROP TABLE IF EXISTS ");
-	store_ident(&sql, name);
-	int rc = store_exec(st, buf_str(&sql));
-	buf_free(&sql);
-	return rc;
-}
-
-/* Indexes the engine's and auth's hot queries need. */
-static const char *const migration_1 =
-	"CREATE UNIQUE INDEX IF NOT EXISTS workflows_key_current ON "
-	"workflows (key, current);"
-	"CREATE INDEX IF NOT EXISTS flow_nodes_workflow ON flow_nodes "
-	"(workflowId);"
-	"CREATE INDEX IF NOT EXISTS executions_workflow ON executions "
-	"(workflowId);"
-	/* Only queued rows are indexed: a sync execution, stored finished,
-	 * writes no page of this index. */
-	"CREATE INDEX IF NOT EXISTS executions_queue ON executions (id) "
-	"WHERE status IS NULL;"
-	"CREATE UNIQUE INDEX IF NOT EXISTS roles_users_pair ON rolesUsers "
-	"(userId, roleName);"
-	"CREATE INDEX IF NOT EXISTS roles_users_role ON rolesUsers (roleName);"
-	"CREATE INDEX IF NOT EXISTS roles_resources_role ON "
-	"dataSourcesRolesResources (roleName, name);"
-	"CREATE INDEX IF NOT EXISTS roles_actions_resource ON "
-	"dataSourcesRolesResourcesActions (rolesResourceId);"
-	"CREATE UNIQUE INDEX IF NOT EXISTS issued_tokens_jti ON issuedTokens "
-	"(jti);"
-	"CREATE UNIQUE INDEX IF NOT EXISTS token_blacklist_token ON "
-	"tokenBlacklist (token);";
-
-int store_migrate(struct store *st)
-{
-	struct schema *sys = NULL;
-	char err[256];
-	int version, rc;
-
-	if ((rc = store_begin(st, true)))
-		return rc;
-	if ((rc = store_user_version(st, &version)))
-		goto out;
-	rc = store_exec(st,
-			"CREATE TABLE IF NOT EXISTS _flowcgi_meta (key TEXT "
-			"PRIMARY KEY NOT NULL, value ANY) STRICT;"
-			"CREATE TABLE IF NOT EXISTS _flowcgi_collections (id "
-			"INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE "
-			"NOT NULL, def TEXT NOT NULL, createdAt TEXT) STRICT;"
-			"INSERT OR IGNORE INTO _flowcgi_meta VALUES "
-			"('schema_version', 1), ('workflow_version', 1), "
-			"('security_version', 1);");
-	if (rc)
-		goto out;
-	/* System collections: tables follow their definitions. */
-	if (schema_build(NULL, 0, &sys, err, sizeof(err))) {
-		rc = store_failf(st, APP_EINTERNAL, "%s", err);
-		goto out;
-	}
-	if ((rc = store_sync_tables(st, sys)))
-		goto out;
-	if (version < 1 && (rc = store_exec(st, migration_1)))
-		goto out;
-	if (version < STORE_VERSION) {
-		char sql[96];
-		snprintf(sql, sizeof(sql),
-			 "PRAGMA user_version=%d; PRAGMA application_id=%d",
-			 STORE_VERSION, STORE_APP_ID);
-		if ((rc = store_exec(st, sql)))
-			goto out;
-		rc = store_bump(st, "schema_version");
-	}
-out:
-	schema_free(sys);
-	if (rc) {
-		store_rollback(st);
-		return rc;
-	}
-	return store_commit(st);
 }

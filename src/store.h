@@ -1,13 +1,18 @@
 /*
  * store: the only part of flowcgi that speaks SQL (and the only one that
- * includes sqlite3.h).  Everything above it works with collections, filter
- * JSON and value JSON; a PostgreSQL backend would implement this header.
+ * includes sqlite3.h or libpq-fe.h).  Everything above it works with
+ * collections, filter JSON and value JSON.  Two backends implement this
+ * header: SQLite (store_sqlite*.c), the embedded default, and PostgreSQL
+ * (store_pg*.c), for several web servers on one database.
  *
  * Identifiers reach SQL only after they were found in the schema; every
- * value is bound.  Write transactions use BEGIN IMMEDIATE, so a request's
- * reads and writes see one snapshot and concurrent writers queue on the
- * busy timeout instead of failing on upgrade.  Functions return 0 or an
- * enum app_err; store_errmsg() then names the cause.
+ * value is bound.  On SQLite a write transaction takes the one write lock
+ * first (BEGIN IMMEDIATE), so a request's reads and writes see one
+ * snapshot and concurrent writers queue on the busy timeout.  On
+ * PostgreSQL reads inside a write transaction lock the rows of user
+ * collections they return, and nothing else is locked.  Functions return
+ * 0 or an enum app_err; store_errmsg() then names the cause (never a
+ * password).
  */
 #ifndef FLOWCGI_STORE_H
 #define FLOWCGI_STORE_H
@@ -20,12 +25,20 @@
 
 struct store;
 
-/* Open path.  create: make the file if missing (init); otherwise a missing
- * file is APP_EDB_UNINIT. */
-int store_open(const char *path, bool create, struct store **out);
+/* Whether target names a PostgreSQL database (postgresql:// or
+ * postgres://) rather than a SQLite file. */
+bool store_is_uri(const char *target);
+/* Open a SQLite file or a PostgreSQL URI.  create: make a missing SQLite
+ * file (init); otherwise a missing file is APP_EDB_UNINIT.  A PostgreSQL
+ * server that does not answer is APP_EDB_UNAVAILABLE.  *out is set even
+ * on failure (for store_errmsg); close it. */
+int store_open(const char *target, bool create, struct store **out);
 void store_close(struct store *st);
 const char *store_errmsg(const struct store *st);
+/* The file, or "host:port/db" of a URI (no password): for messages. */
 const char *store_path(const struct store *st);
+/* "sqlite" or "postgresql". */
+const char *store_kind(const struct store *st);
 
 /* Schema version applied to this file (0: not initialised). */
 int store_user_version(struct store *st, int *version);
@@ -33,17 +46,22 @@ int store_user_version(struct store *st, int *version);
  * transaction.  Idempotent. */
 int store_migrate(struct store *st);
 
-/* Transactions nest by count; only the outermost level reaches SQLite.
- * A failure inside marks the whole transaction for rollback. */
+/* Transactions nest by count; only the outermost level reaches the
+ * database.  A failure inside marks the whole transaction for rollback. */
 int store_begin(struct store *st, bool write);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
-/* Turn the open read transaction into a write one (BEGIN IMMEDIATE on a
- * fresh snapshot): for a request that reads before it knows it writes. */
+/* Turn the open read transaction into a write one (SQLite: BEGIN
+ * IMMEDIATE on a fresh snapshot; PostgreSQL: its reads lock rows from
+ * now on): for a request that reads before it knows it writes. */
 int store_writable(struct store *st);
 /* Roll back the whole transaction now, whatever the nesting depth. */
 void store_abort(struct store *st);
 bool store_in_txn(const struct store *st);
+/* The open transaction lost a deadlock or a serialization check
+ * (PostgreSQL; never on SQLite, which has one writer): it must roll back,
+ * and may run again from the start. */
+bool store_conflicted(const struct store *st);
 /* Housekeeping for between requests: checkpoint the WAL when it grew. */
 void store_maintain(struct store *st);
 
@@ -51,6 +69,8 @@ void store_maintain(struct store *st);
  * NULL when absent. */
 int store_meta_get(struct store *st, const char *key, char **val);
 int store_meta_set(struct store *st, const char *key, const char *val);
+/* Every setting as {"key": "value"} (new ref): for copying a site. */
+int store_meta_all(struct store *st, json_object **all);
 /* The schema, workflow and security change counters, read in one
  * statement.  A process keeps what it derived from the database (schema,
  * compiled workflows, resolved tokens and permissions) while its counter
@@ -104,12 +124,22 @@ int store_update_count(struct store *st, const struct schema *s,
 int store_delete(struct store *st, const struct schema *s,
 		 const struct coll *c, json_object *filter, int64_t *n);
 
-/* Atomically claim one queued execution (status NULL) for worker; *id = 0
- * when none is left. */
+/* Claim the oldest queued execution (status NULL) for worker inside the
+ * caller's write transaction, which then runs it: a process that dies
+ * while running it rolls the claim back with its work, and the execution
+ * is queued again.  *id = 0 when none is left. */
 int store_claim_execution(struct store *st, const char *worker, int64_t *id);
-/* Executions STARTED by a worker for which alive() says false are set to
- * ABORTED; returns how many in *n. */
-int store_abort_orphans(struct store *st, bool (*alive)(const char *worker),
-			int64_t *n);
+/* Executions a process committed as STARTED and left behind (alive()
+ * says its worker is gone; PostgreSQL: no live transaction holds the
+ * row): their ids (new ref, an array). */
+int store_orphans(struct store *st, bool (*alive)(const char *worker),
+		  json_object **ids);
+/* What an execution did that a rollback cannot undo (an outbound request)
+ * is noted outside its transaction, so that an execution whose process
+ * died after it is never run again silently. */
+int store_effect_note(struct store *st, int64_t exec_id, const char *what);
+/* What was noted for exec_id (malloc'd), or NULL. */
+int store_effect_get(struct store *st, int64_t exec_id, char **what);
+int store_effect_clear(struct store *st, int64_t exec_id);
 
 #endif

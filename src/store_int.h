@@ -1,70 +1,124 @@
 /*
- * store_int: what the SQLite backend's files (store.c, store_query.c)
- * share; never included above the store.  The backend-neutral filter
- * compiler they use is store_filter.h.
+ * store_int: what the store's own files share (never included above the
+ * store): the entry points of each backend, which store.c dispatches to.
+ * Each backend's private parts are in store_sqlite_int.h / store_pg_int.h.
  */
 #ifndef FLOWCGI_STORE_INT_H
 #define FLOWCGI_STORE_INT_H
 
-#include <sqlite3.h>
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
 
-#include "buf.h"
 #include "store.h"
-#include "store_filter.h"
 
-#define STORE_CACHE_SLOTS 512
+struct store_sqlite;
+struct store_pg;
 
-struct stmt_slot {
-	char *sql;
-	sqlite3_stmt *stmt;
-	unsigned hash;
-	bool busy;
-};
+/* ---- SQLite: store_sqlite*.c ---- */
 
-struct store {
-	sqlite3 *db;
-	char *path;
-	int depth;            /* transaction nesting */
-	bool failed;          /* an inner level failed: roll back */
-	int ncached;
-	struct stmt_slot cache[STORE_CACHE_SLOTS];
-	/* Statements handed out and not yet done, with their cache slot
-	 * (-1: uncached): a short list, searched instead of the cache. */
-	struct {
-		sqlite3_stmt *stmt;
-		int slot;
-	} out[32];
-	int nout;
-	char errmsg[512];
-	long busy_timeout;    /* ms a statement waits for a lock */
-	int writer_fd;        /* the writers' queue lock file, or -1 */
-	int wal_frames;       /* WAL size after this connection's last commit */
-	int wal_checked;      /* WAL size at this connection's last checkpoint */
-	int wal_copied;       /* WAL size at its last PASSIVE checkpoint */
-	bool writer_locked;
-	bool writing;         /* the open transaction is a write one */
-	int64_t busy_since;   /* monotonic ms of the first busy try */
-	/* The change counters as last read, and PRAGMA data_version then. */
-	bool counters_known;
-	bool bumped;          /* this connection changed a counter since */
-	int64_t data_version;
-	int64_t counters[3];
-};
+int store_sqlite_open(const char *target, bool create,
+		struct store_sqlite **out);
+void store_sqlite_close(struct store_sqlite *st);
+const char *store_sqlite_errmsg(const struct store_sqlite *st);
+const char *store_sqlite_path(const struct store_sqlite *st);
+int store_sqlite_user_version(struct store_sqlite *st, int *version);
+int store_sqlite_migrate(struct store_sqlite *st);
+int store_sqlite_begin(struct store_sqlite *st, bool write);
+int store_sqlite_commit(struct store_sqlite *st);
+void store_sqlite_rollback(struct store_sqlite *st);
+int store_sqlite_writable(struct store_sqlite *st);
+void store_sqlite_abort(struct store_sqlite *st);
+bool store_sqlite_in_txn(const struct store_sqlite *st);
+void store_sqlite_maintain(struct store_sqlite *st);
+int store_sqlite_meta_get(struct store_sqlite *st, const char *key, char **val);
+int store_sqlite_meta_set(struct store_sqlite *st, const char *key,
+		const char *val);
+int store_sqlite_counters(struct store_sqlite *st, int64_t *schema_v,
+		int64_t *wf_v, int64_t *sec_v);
+int store_sqlite_bump(struct store_sqlite *st, const char *counter);
+int store_sqlite_defs_load(struct store_sqlite *st, json_object **defs);
+int store_sqlite_def_insert(struct store_sqlite *st, const char *name,
+		json_object *def);
+int store_sqlite_def_delete(struct store_sqlite *st, const char *name);
+int store_sqlite_sync_tables(struct store_sqlite *st, const struct schema *s);
+int store_sqlite_drop_table(struct store_sqlite *st, const char *name);
+int store_sqlite_find(struct store_sqlite *st, const struct schema *s,
+		const struct coll *c, const struct store_find *q,
+		json_object **rows);
+int store_sqlite_count(struct store_sqlite *st, const struct schema *s,
+		const struct coll *c, json_object *filter, int64_t *n);
+int store_sqlite_insert(struct store_sqlite *st, const struct coll *c,
+		json_object *values, json_object **pk);
+int store_sqlite_update(struct store_sqlite *st, const struct schema *s,
+		const struct coll *c, json_object *filter, json_object *values,
+		json_object **pks);
+int store_sqlite_update_count(struct store_sqlite *st, const struct schema *s,
+		const struct coll *c, json_object *filter, json_object *values,
+		int64_t *n);
+int store_sqlite_delete(struct store_sqlite *st, const struct schema *s,
+		const struct coll *c, json_object *filter, int64_t *n);
+int store_sqlite_claim_execution(struct store_sqlite *st, const char *worker,
+		int64_t *id);
+int store_sqlite_orphans(struct store_sqlite *st,
+		bool (*alive)(const char *worker), json_object **ids);
+int store_sqlite_effect_note(struct store_sqlite *st, int64_t exec_id,
+		const char *what);
+int store_sqlite_effect_get(struct store_sqlite *st, int64_t exec_id,
+		char **what);
+int store_sqlite_effect_clear(struct store_sqlite *st, int64_t exec_id);
+int store_sqlite_meta_all(struct store_sqlite *st, json_object **all);
 
-/* A prepared statement for sql, from the cache when possible.  Release it
- * with store_stmt_done (which resets it or finalizes an uncached one). */
-int store_stmt(struct store *st, const char *sql, sqlite3_stmt **out);
-void store_stmt_done(struct store *st, sqlite3_stmt *stmt);
-/* Bind a JSON array of values to ?1..?n. */
-int store_bind_all(struct store *st, sqlite3_stmt *stmt, json_object *binds);
-/* Map a SQLite result code to an app error and record the message. */
-int store_fail(struct store *st, int rc, const char *what);
-int store_failf(struct store *st, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-/* Run SQL with no result rows and no parameters. */
-int store_exec(struct store *st, const char *sql);
+/* ---- PostgreSQL: store_pg*.c ---- */
 
-/* SQLite's part of the SQL the filter compiler writes (store_query.c). */
-extern const struct store_dialect store_dialect_sqlite;
+int store_pg_open(const char *target, bool create,
+		struct store_pg **out);
+void store_pg_close(struct store_pg *st);
+const char *store_pg_errmsg(const struct store_pg *st);
+const char *store_pg_path(const struct store_pg *st);
+int store_pg_user_version(struct store_pg *st, int *version);
+int store_pg_migrate(struct store_pg *st);
+int store_pg_begin(struct store_pg *st, bool write);
+int store_pg_commit(struct store_pg *st);
+void store_pg_rollback(struct store_pg *st);
+int store_pg_writable(struct store_pg *st);
+void store_pg_abort(struct store_pg *st);
+bool store_pg_in_txn(const struct store_pg *st);
+void store_pg_maintain(struct store_pg *st);
+int store_pg_meta_get(struct store_pg *st, const char *key, char **val);
+int store_pg_meta_set(struct store_pg *st, const char *key, const char *val);
+int store_pg_counters(struct store_pg *st, int64_t *schema_v, int64_t *wf_v,
+		int64_t *sec_v);
+int store_pg_bump(struct store_pg *st, const char *counter);
+int store_pg_defs_load(struct store_pg *st, json_object **defs);
+int store_pg_def_insert(struct store_pg *st, const char *name,
+		json_object *def);
+int store_pg_def_delete(struct store_pg *st, const char *name);
+int store_pg_sync_tables(struct store_pg *st, const struct schema *s);
+int store_pg_drop_table(struct store_pg *st, const char *name);
+int store_pg_find(struct store_pg *st, const struct schema *s,
+		const struct coll *c, const struct store_find *q,
+		json_object **rows);
+int store_pg_count(struct store_pg *st, const struct schema *s,
+		const struct coll *c, json_object *filter, int64_t *n);
+int store_pg_insert(struct store_pg *st, const struct coll *c,
+		json_object *values, json_object **pk);
+int store_pg_update(struct store_pg *st, const struct schema *s,
+		const struct coll *c, json_object *filter, json_object *values,
+		json_object **pks);
+int store_pg_update_count(struct store_pg *st, const struct schema *s,
+		const struct coll *c, json_object *filter, json_object *values,
+		int64_t *n);
+int store_pg_delete(struct store_pg *st, const struct schema *s,
+		const struct coll *c, json_object *filter, int64_t *n);
+int store_pg_claim_execution(struct store_pg *st, const char *worker,
+		int64_t *id);
+int store_pg_orphans(struct store_pg *st, json_object **ids);
+bool store_pg_conflicted(const struct store_pg *st);
+int store_pg_meta_all(struct store_pg *st, json_object **all);
+int store_pg_effect_note(struct store_pg *st, int64_t exec_id,
+		const char *what);
+int store_pg_effect_get(struct store_pg *st, int64_t exec_id, char **what);
+int store_pg_effect_clear(struct store_pg *st, int64_t exec_id);
 
 #endif

@@ -117,6 +117,8 @@ struct wf_exec {
 	int64_t deadline;         /* monotonic ms; 0: none */
 	bool manually;
 	int64_t retry_of;         /* the execution this one runs again */
+	bool sent;                /* a request left: running it again would
+				   * send it again */
 	bool dry_run;             /* nothing leaves the database: request
 				   * nodes describe the call instead */
 	char error[512];          /* why the execution failed */

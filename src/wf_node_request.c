@@ -23,6 +23,7 @@
 
 #include "buf.h"
 #include "jsonx.h"
+#include "store.h"
 #include "util.h"
 #include "wf_http.h"
 
@@ -441,6 +442,22 @@ void wf_node_request_run(struct wf_exec *e, const struct wf_node *n, int job,
 		.data = jsonx_get(c, "data"),
 		.timeout_ms = timeout,
 	};
+	/* A queued execution notes, outside its transaction, that a call
+	 * leaves: if its process dies now, it is not run (and sent) again. */
+	if (e->id) {
+		char what[300];
+		json_object *mu = masked_url(url);
+		snprintf(what, sizeof(what), "node \"%s\" (request) sent %s %s",
+			 n->title, method && *method ? method : "POST",
+			 mu ? json_object_get_string(mu) : "");
+		json_object_put(mu);
+		if (store_effect_note(e->app->st, e->id, what)) {
+			*status = WF_ERROR;
+			*result = wf_exec_error_result(store_errmsg(e->app->st));
+			goto out;
+		}
+	}
+	e->sent = true;
 	rc = perform(e, job, c, &r, result);
 	if (rc == WF_HTTP_TIMEOUT && capped && wf_exec_over_limit(e)) {
 		json_object_put(*result);

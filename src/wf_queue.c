@@ -55,64 +55,117 @@ int wf_queue_add(struct app *a, const struct wf_flow *f,
 
 /* ---- the queue ---- */
 
-/* Run one claimed execution: every node's writes and the final rows
- * commit together; an error that stops the store rolls back and records
- * the execution as ERROR. */
-static void run_claimed(struct app *a, int64_t id)
+/* Set fields (JSON text) of execution id. */
+static int set_execution(struct app *a, int64_t id, json_object *v)
 {
-	const struct coll *c = executions(a);
+	json_object *f = json_object_new_object();
+	int64_t n = 0;
+	int rc;
+	json_object_object_add(f, "id", json_object_new_int64(id));
+	rc = store_update_count(a->st, a->schema, executions(a), f, v, &n);
+	json_object_put(f);
+	json_object_put(v);
+	return rc;
+}
+
+/* An execution whose run died after something left the database (an
+ * outbound request) is not run again: it ends ABORTED, and says why. */
+static int abort_after_effect(struct app *a, int64_t id, const char *what)
+{
+	json_object *v = json_object_new_object();
+	char reason[600], now[32];
+	util_iso_from_ms(util_now_ms(), now);
+	snprintf(reason, sizeof(reason),
+		 "the process running it died after %s; nothing is sent twice: "
+		 "run it again with executions:retry",
+		 what);
+	json_object_object_add(v, "status", json_object_new_int(WF_ABORTED));
+	json_object_object_add(v, "reason", json_object_new_string(reason));
+	json_object_object_add(v, "updatedAt", json_object_new_string(now));
+	log_info("execution %lld: %s", (long long)id, reason);
+	return set_execution(a, id, v);
+}
+
+/* The claimed execution's row and its workflow version. */
+static int claimed_flow(struct app *a, int64_t id, json_object **row,
+			struct wf_flow **flow)
+{
 	json_object *flt = json_object_new_object(), *rows = NULL;
 	struct store_find q = {.filter = flt, .limit = 1};
-	struct wf_flow *flow = NULL;
-	struct wf_exec e;
-	int64_t wid = 0, uid = 0, saved;
+	int64_t wid = 0;
 	int rc;
 
+	*row = NULL;
+	*flow = NULL;
 	json_object_object_add(flt, "id", json_object_new_int64(id));
-	rc = store_find(a->st, a->schema, c, &q, &rows);
+	rc = store_find(a->st, a->schema, executions(a), &q, &rows);
 	json_object_put(flt);
-	json_object *row = rc || !json_object_array_length(rows)
-				   ? NULL
-				   : json_object_array_get_idx(rows, 0);
-	jsonx_get_int(row, "workflowId", &wid);
-	if (!row || wf_flow_load(a, wid, &flow) || !flow) {
+	if (!rc && json_object_array_length(rows))
+		*row = jsonx_ref(json_object_array_get_idx(rows, 0));
+	json_object_put(rows);
+	jsonx_get_int(*row, "workflowId", &wid);
+	if (!rc && *row)
+		rc = wf_flow_load(a, wid, flow);
+	if (!rc && !*flow) {
 		log_error("queued execution %lld: workflow %lld is gone",
 			  (long long)id, (long long)wid);
-		json_object *f2 = json_object_new_object(), *v = NULL, *pks = NULL;
-		json_object_object_add(f2, "id", json_object_new_int64(id));
-		v = json_tokener_parse("{\"status\":-2}");
-		store_update(a->st, a->schema, c, f2, v, &pks);
-		json_object_put(f2);
-		json_object_put(v);
-		json_object_put(pks);
-		json_object_put(rows);
+		rc = set_execution(a, id, json_tokener_parse("{\"status\":-2}"));
+	}
+	return rc;
+}
+
+/* After a failure of the store: the record of what happened, without
+ * the writes, in a transaction of its own. */
+static void save_as_error(struct app *a, struct wf_exec *e)
+{
+	int64_t saved;
+	e->status = WF_ERROR;
+	for (int i = 0; i < e->njobs; i++)
+		if (e->jobs[i].status != WF_RESOLVED)
+			e->jobs[i].status = WF_ERROR;
+	if (!store_begin(a->st, true) &&
+	    (wf_exec_save(e, &saved) || store_commit(a->st)))
+		store_rollback(a->st);
+}
+
+/* Run the execution claimed in the open write transaction: every node's
+ * writes and its final row commit together with the claim. */
+static void run_claimed(struct app *a, int64_t id)
+{
+	struct wf_flow *flow = NULL;
+	json_object *row = NULL;
+	struct wf_exec e;
+	int64_t uid = 0, saved;
+	char *effect = NULL;
+	int rc;
+
+	if ((rc = store_effect_get(a->st, id, &effect)) || effect) {
+		if (!rc && !(rc = abort_after_effect(a, id, effect)) &&
+		    !(rc = store_commit(a->st)))
+			store_effect_clear(a->st, id);
+		if (rc)
+			store_abort(a->st);
+		free(effect);
+		return;
+	}
+	if ((rc = claimed_flow(a, id, &row, &flow)) || !flow) {
+		if (rc || store_commit(a->st))
+			store_abort(a->st);
+		json_object_put(row);
 		return;
 	}
 	json_object *ctx = jsonx_ref(jsonx_get(row, "context"));
 	jsonx_get_int(jsonx_get(ctx, "user"), "id", &uid);
-	json_object_put(rows);
+	json_object_put(row);
 	wf_exec_init(&e, a, flow, ctx, uid, false);
 	e.id = id;
-	rc = store_begin(a->st, true);
-	if (!rc) {
-		wf_exec_run(&e);
-		rc = wf_exec_save(&e, &saved);
-		rc = rc ? rc : store_commit(a->st);
-		if (rc)
-			store_rollback(a->st);
+	wf_exec_run(&e);
+	if ((rc = wf_exec_save(&e, &saved)) || (rc = store_commit(a->st))) {
+		store_abort(a->st);
+		save_as_error(a, &e);
 	}
-	if (rc) {
-		/* Keep the record of what happened, without the writes. */
-		e.status = WF_ERROR;
-		for (int i = 0; i < e.njobs; i++)
-			e.jobs[i].status = e.jobs[i].status == WF_RESOLVED
-						   ? WF_RESOLVED
-						   : WF_ERROR;
-		if (!store_begin(a->st, true)) {
-			if (wf_exec_save(&e, &saved) || store_commit(a->st))
-				store_rollback(a->st);
-		}
-	}
+	/* Done, committed: nothing of it will run again. */
+	store_effect_clear(a->st, id);
 	if (e.status < 0)
 		log_info("execution %lld of workflow %s ended with status %d: %s",
 			 (long long)id, flow->key, e.status, e.error);
@@ -122,12 +175,16 @@ static void run_claimed(struct app *a, int64_t id)
 
 int wf_queue_run(struct app *a, int *n)
 {
-	int64_t id;
+	int64_t id = 0;
 	int rc = 0;
 	*n = 0;
 	if (!a->st)
 		return 0;
-	while (!(rc = store_claim_execution(a->st, a->worker, &id)) && id) {
+	while (!(rc = store_begin(a->st, true))) {
+		if ((rc = store_claim_execution(a->st, a->worker, &id)) || !id) {
+			store_rollback(a->st);
+			break;
+		}
 		run_claimed(a, id);
 		(*n)++;
 	}
@@ -194,13 +251,48 @@ static bool worker_alive(const char *worker)
 	return !real || !started || real <= started + 1000;
 }
 
+/* An execution a dead process left STARTED (committed by an earlier
+ * version, which claimed outside the run): back to the queue when
+ * nothing it did had left the database, else ABORTED saying what. */
+static int recover_one(struct app *a, int64_t id, bool *requeued)
+{
+	char *effect = NULL;
+	int rc = store_effect_get(a->st, id, &effect);
+	*requeued = !rc && !effect;
+	if (!rc && effect)
+		rc = abort_after_effect(a, id, effect);
+	else if (!rc)
+		rc = set_execution(a, id,
+				   json_tokener_parse("{\"status\":null,"
+						      "\"worker\":null}"));
+	free(effect);
+	return rc;
+}
+
 void wf_queue_recover(struct app *a)
 {
-	int64_t n = 0;
+	json_object *ids = NULL;
+	int requeued = 0, aborted = 0, rc;
 	snprintf(self_worker, sizeof(self_worker), "%s", a->worker);
-	if (!a->st || app_refresh(a))
+	if (!a->st || app_refresh(a) || store_begin(a->st, true))
 		return;
-	if (!store_abort_orphans(a->st, worker_alive, &n) && n)
-		log_info("%lld execution(s) of dead processes marked ABORTED",
-			 (long long)n);
+	rc = store_orphans(a->st, worker_alive, &ids);
+	for (size_t i = 0; !rc && i < json_object_array_length(ids); i++) {
+		bool back = false;
+		rc = recover_one(a, json_object_get_int64(
+					    json_object_array_get_idx(ids, i)),
+				 &back);
+		back ? requeued++ : aborted++;
+	}
+	json_object_put(ids);
+	if (rc || store_commit(a->st)) {
+		store_abort(a->st);
+		return;
+	}
+	if (requeued || aborted)
+		log_info("executions of dead processes: %d queued again, %d "
+			 "ABORTED",
+			 requeued, aborted);
+	if (requeued)
+		a->queued = true;
 }

@@ -14,6 +14,8 @@
 #include "wf_int.h"
 #include "wf_queue.h"
 
+#define WF_TRIGGER_ATTEMPTS 3
+
 struct item {
 	char *key;
 	char *path; /* NULL: no !path */
@@ -431,6 +433,7 @@ static void run_one(struct app *a, struct wf_trigger *t, const struct event *ev,
 		     sync);
 	e->dry_run = t->dry_run;
 	wf_exec_run(e);
+	t->sent |= e->sent;
 	for (size_t m = 0; sync && m < json_object_array_length(e->messages); m++)
 		json_object_array_add(t->messages,
 				      jsonx_ref(json_object_array_get_idx(e->messages,
@@ -527,6 +530,10 @@ static int run_events(struct app *a, struct wf_trigger *t, struct plan *p)
 	bool ended = false;
 
 	rc = run_sync(a, t, p, ex, item, &ran, &ended);
+	/* A node's write that lost a deadlock fails the node, but the whole
+	 * transaction is lost: that is the request's conflict. */
+	if (store_conflicted(a->st))
+		rc = fail(t, APP_ETXN_CONFLICT, "%s", store_errmsg(a->st));
 	if (t->dry_run) {
 		/* Nothing is recorded: the caller rolls everything back. */
 		if (!rc && !ended)
@@ -557,6 +564,55 @@ static int run_events(struct app *a, struct wf_trigger *t, struct plan *p)
 	return rc;
 }
 
+/* One attempt: the plan (the rows read and locked), then the run. */
+static int attempt(struct app *a, struct wf_trigger *t, struct plan *p)
+{
+	int rc;
+
+	if ((rc = store_writable(a->st)) || (rc = store_begin(a->st, true)))
+		return fail(t, rc, "%s", store_errmsg(a->st));
+	if (t->flow) {
+		p->nitems = 1;
+		p->ev[p->nev++] = (struct event){t->flow, jsonx_ref(t->context), 0};
+	}
+	for (int i = 0; !rc && !t->flow && i < p->nitems; i++)
+		rc = plan_item(a, t, p, i);
+	if (!rc && !p->nev) {
+		log_info("No workflow triggered: %s", buf_str(&p->skipped));
+		rc = fail(t, APP_ENO_WORKFLOW, "%s",
+			  p->skipped.len ? buf_str(&p->skipped)
+					 : "triggerWorkflows names no workflow");
+	}
+	if (rc)
+		store_rollback(a->st);
+	return rc ? rc : run_events(a, t, p);
+}
+
+/* Ready for another attempt: the caller's transaction begun again, the
+ * plan and the answer as before the first. */
+static int again(struct app *a, struct wf_trigger *t, struct plan *p)
+{
+	for (int i = 0; i < p->nev; i++)
+		json_object_put(p->ev[i].context);
+	p->nev = 0;
+	buf_reset(&p->skipped);
+	json_object_put(t->messages);
+	json_object_put(t->trace);
+	json_object_put(t->output);
+	t->messages = json_object_new_array();
+	t->trace = t->output = NULL;
+	t->nids = 0;
+	t->err = 0;
+	t->intercepted = false;
+	t->status = WF_QUEUEING;
+	store_abort(a->st);
+	return store_begin(a->st, false);
+}
+
+/* A transaction that lost a deadlock (PostgreSQL) runs again from the
+ * start, at most WF_TRIGGER_ATTEMPTS times, unless a request node already
+ * sent its call: then the conflict is the answer (409), with nothing of
+ * the request kept. */
 int wf_trigger_run(struct app *a, struct wf_trigger *t)
 {
 	struct plan p;
@@ -570,26 +626,17 @@ int wf_trigger_run(struct app *a, struct wf_trigger *t)
 			    "the query has no triggerWorkflows parameter");
 	if (!t->flow && (rc = parse_spec(t, &p)))
 		goto out;
-	if ((rc = store_writable(a->st)) || (rc = store_begin(a->st, true))) {
-		rc = fail(t, rc, "%s", store_errmsg(a->st));
-		goto out;
+	for (int n = 1;; n++) {
+		rc = attempt(a, t, &p);
+		if (rc != APP_ETXN_CONFLICT || t->sent || n == WF_TRIGGER_ATTEMPTS)
+			break;
+		log_info("trigger: a transaction conflict, attempt %d of %d", n + 1,
+			 WF_TRIGGER_ATTEMPTS);
+		if ((rc = again(a, t, &p))) {
+			rc = fail(t, rc, "%s", store_errmsg(a->st));
+			break;
+		}
 	}
-	if (t->flow) {
-		p.nitems = 1;
-		p.ev[p.nev++] = (struct event){t->flow, jsonx_ref(t->context), 0};
-	}
-	for (int i = 0; !rc && !t->flow && i < p.nitems; i++)
-		rc = plan_item(a, t, &p, i);
-	if (!rc && !p.nev) {
-		log_info("No workflow triggered: %s", buf_str(&p.skipped));
-		rc = fail(t, APP_ENO_WORKFLOW, "%s",
-			  p.skipped.len ? buf_str(&p.skipped)
-					: "triggerWorkflows names no workflow");
-	}
-	if (rc)
-		store_rollback(a->st);
-	else
-		rc = run_events(a, t, &p);
 out:
 	plan_free(&p);
 	return rc;

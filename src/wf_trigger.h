@@ -58,6 +58,7 @@ struct wf_trigger {
 	int nids;                   /* executions created, in key order */
 	json_object *trace;         /* what ran (wf_exec_trace), in run order,
 				     * then what was queued */
+	bool sent;                  /* a request node sent its call */
 	int status;                 /* the last execution's status, or
 				     * WF_QUEUEING for a queued one */
 	json_object *output;        /* its output (an output node's value) */

@@ -78,6 +78,10 @@ LIGHTTPD_BIN = shutil.which('lighttpd', path=SAFE_PATH) or '/usr/sbin/lighttpd'
 # (where, excerpt) for every sanitizer report found; run.py --sanitized fails
 # the run when this is not empty.
 sanitizer_reports = []
+# The database every Site gets unless it asks for one: "sqlite" (a file in
+# the site) or "pg" (a database in the run's scratch PostgreSQL cluster).
+BACKEND = os.environ.get('FLOWCGI_TEST_BACKEND', 'sqlite')
+
 # Every route (as the request log names it, "<collection>:list") that a
 # request of this run reached, gathered from each site's request log when
 # the site closes; PARTIAL: run.py ran only some tests (-k).
@@ -424,7 +428,7 @@ class Site:
     """
 
     def __init__(self, prog=None, init=True, root_password='admin123',
-                 env=None, init_args=()):
+                 env=None, init_args=(), backend=None):
         self.src = os.path.abspath(prog) if prog else program()
         self.base = tempfile.mkdtemp(prefix='flowcgi-test-', dir='/tmp')
         os.chmod(self.base, 0o755)
@@ -443,7 +447,14 @@ class Site:
             if os.path.isdir(console):
                 shutil.copytree(console, os.path.join(self.base, 'console'))
             self.data = _mkdir(os.path.join(self.base, 'data'), www=True)
-            self.db = os.path.join(self.data, 'flowcgi.db')
+            self.backend = backend or BACKEND
+            if self.backend == 'pg':
+                import pgcluster
+                self.pg = pgcluster.get()
+                self.db = self.pg.create_database()
+            else:
+                self.pg = None
+                self.db = os.path.join(self.data, 'flowcgi.db')
             self.logs = _mkdir(os.path.join(self.base, 'logs'), www=True)
             self.request_log = os.path.join(self.logs, 'requests.log')
             self.env = {'FLOWCGI_DB': self.db, 'FLOWCGI_LOG': self.request_log}
@@ -480,6 +491,31 @@ class Site:
     def path(self, *parts):
         return os.path.join(self.base, *parts)
 
+    def sql(self, statement, params=()):
+        """Rows of one SQL statement on the site's database (as its owner:
+        www-data's file for SQLite, the superuser for PostgreSQL); `?`
+        placeholders take params (test values only)."""
+        if self.pg:
+            stmt = _inline(statement, params)
+            if not stmt.lstrip().lower().startswith('select'):
+                return self.pg.sql(self.db, stmt)
+            # typed values, in column order, as sqlite3 gives them
+            out = self.pg.sql(self.db, "SELECT coalesce(json_agg(row_to_json(q)), '[]') "
+                                       'FROM (%s) q' % stmt)
+            return [list(r.values()) for r in _json.loads(out[0][0])]
+        code = ('import json, sqlite3, sys\n'
+                'sql, params = json.loads(sys.stdin.read())\n'
+                'c = sqlite3.connect(sys.argv[1], timeout=10)\n'
+                'rows = c.execute(sql, params).fetchall()\n'
+                'c.commit()\n'
+                'print(json.dumps(rows))\n')
+        p = subprocess.run(['python3', '-c', code, self.db],
+                           input=_json.dumps([statement, list(params)]),
+                           capture_output=True, text=True, timeout=30, **_as_www())
+        if p.returncode:
+            raise HarnessError('sqlite: %s' % p.stderr)
+        return _json.loads(p.stdout)
+
     def request_log_lines(self):
         """The request log so far, one dict per line (every process's)."""
         out = []
@@ -506,6 +542,8 @@ class Site:
                 sys.stderr.write('harness: kept %s\n' % self.base)
             else:
                 shutil.rmtree(self.base, ignore_errors=True)
+                if getattr(self, 'pg', None) and self.pg.running:
+                    self.pg.drop_database(self.db)
 
     def __enter__(self):
         return self
@@ -846,6 +884,30 @@ class Server:
         return '<%s %s>' % (self.kind, self.url)
 
 
+def _inline(statement, params):
+    """statement with each ? replaced by a SQL literal of the next param."""
+    out, it = [], iter(params)
+    for part in statement.split('?'):
+        out.append(part)
+        out.append(None)
+    out.pop()
+    text = []
+    for piece in out:
+        if piece is not None:
+            text.append(piece)
+            continue
+        v = next(it)
+        if v is None:
+            text.append('NULL')
+        elif isinstance(v, bool):
+            text.append('TRUE' if v else 'FALSE')
+        elif isinstance(v, (int, float)):
+            text.append(repr(v))
+        else:
+            text.append("'%s'" % str(v).replace("'", "''"))
+    return ''.join(text)
+
+
 def _program_env(site, extra_env):
     env = dict(site.env)
     for k in PASS_ENV:
@@ -974,7 +1036,7 @@ def start_apache(site, procs=4, extra_env=None, startup_timeout=10, port=None):
     conf = (conf.replace('@BASE@', site.base).replace('@DIR@', sdir)
             .replace('@REPO@', REPO).replace('@PORT@', str(port))
             .replace('@USER@', user).replace('@PROCS@', str(int(procs)))
-            .replace('@ENV@', env_lines))
+            .replace('@DB@', site.db).replace('@ENV@', env_lines))
     conf_path = os.path.join(sdir, 'httpd.conf')
     with open(conf_path, 'w') as f:
         f.write(conf)

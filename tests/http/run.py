@@ -102,6 +102,10 @@ def main():
                     help='only tests whose id contains PATTERN (shell wildcards allowed)')
     ap.add_argument('--keep', action='store_true', help='keep the temp sites for post-mortems')
     ap.add_argument('--list', action='store_true', help='list the tests and exit')
+    ap.add_argument('--backend', choices=('sqlite', 'pg'),
+                    default=os.environ.get('FLOWCGI_TEST_BACKEND', 'sqlite'),
+                    help='the database of every site: a SQLite file, or a database '
+                         'in a scratch PostgreSQL 15 cluster started for the run')
     args = ap.parse_args()
 
     prog = os.path.abspath(args.prog)
@@ -119,6 +123,8 @@ def main():
     harness.SANITIZED = args.sanitized
     harness.KEEP = args.keep
     harness.PARTIAL = bool(args.k)
+    harness.BACKEND = args.backend
+    os.environ['FLOWCGI_TEST_BACKEND'] = args.backend
 
     loader = unittest.TestLoader()
     if args.k:
@@ -133,7 +139,9 @@ def main():
         print('run.py: no tests found%s' % (' matching ' + ', '.join(args.k) if args.k else ''))
         return 1
 
-    print('== %d tests against %s%s' % (len(tests), prog, ' (sanitized)' if args.sanitized else ''))
+    print('== %d tests against %s%s on %s' % (len(tests), prog,
+                                             ' (sanitized)' if args.sanitized else '',
+                                             'PostgreSQL' if args.backend == 'pg' else 'SQLite'))
     t0 = time.monotonic()
     result = LineResult(sys.stdout)
     try:
@@ -142,6 +150,9 @@ def main():
         print('\ninterrupted')
     finally:
         harness.cleanup_all()     # stops leftover servers, scanning their logs
+        if args.backend == 'pg':
+            import pgcluster
+            pgcluster.stop()
 
     for kind, items in (('FAIL', result.failures), ('ERROR', result.errors)):
         for test, tb in items:

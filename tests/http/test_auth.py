@@ -49,12 +49,10 @@ def session(uid, jti='00000000-0000-4000-8000-000000000000', age=0, ttl=86400,
             'iat': now - age, 'exp': now - age + ttl, 'jti': jti}
 
 
-def sql(site, statement):
-    """Run SQL on the site's database as the servers' user; stdout."""
-    r = subprocess.run(['sqlite3', '-cmd', '.timeout 5000', site.db, statement],
-                       capture_output=True, text=True, **harness._as_www())
-    assert r.returncode == 0, r.stderr
-    return r.stdout.strip()
+def sql(site, statement, params=()):
+    """Rows of one statement on the site's database (SQLite or PostgreSQL:
+    identifiers in double quotes, booleans compared as TRUE)."""
+    return site.sql(statement, params)
 
 
 class Auth(unittest.TestCase):
@@ -176,7 +174,7 @@ class Auth(unittest.TestCase):
         self.assertEqual(self.check(good).status, 200)
 
     def stored_secret(self):
-        secret = sql(self.site, "select value from _flowcgi_meta where key='app_secret'")
+        secret = sql(self.site, "select value from _flowcgi_meta where key='app_secret'")[0][0]
         self.assertRegex(secret, '^[0-9a-f]{64}$')
         return secret
 
@@ -217,9 +215,10 @@ class Auth(unittest.TestCase):
         self.assertGreater(n['exp'], time.time())
         r = self.check(new)
         self.assertEqual((r.status, r.headers.get('x-new-token')), (200, None))
-        row = sql(self.site, "select renewed, renewedTo from issuedTokens where jti='%s'"
-                  % c['jti'])
-        self.assertEqual(row, '1|%s' % n['jti'])
+        row = sql(self.site, 'select renewed, "renewedTo" from "issuedTokens" where jti = ?',
+                  [c['jti']])[0]
+        self.assertIn(str(row[0]), ('1', 't', 'True'))
+        self.assertEqual(row[1], n['jti'])
         # A concurrent renewal of the same jti (within 10 s) gets the same successor.
         r = self.check(expired)
         self.assertEqual(claims(r.headers['x-new-token'])['jti'], n['jti'])
@@ -424,11 +423,10 @@ class Auth(unittest.TestCase):
 
     def test_nocobase_password_rows_sign_in(self):
         sql(self.site, "insert into users (username, email, nickname, password) values "
-            "('nbmember', 'nbmember@example.org', 'NB', '%s'), "
-            "('nbroot', 'nbroot@example.org', 'NB', '%s');"
-            "insert into rolesUsers (userId, roleName, \"default\") select id, 'member', 1 "
-            "from users where username in ('nbmember', 'nbroot');"
-            % (NB_MEMBER_HASH, NB_ROOT_HASH))
+            "('nbmember', 'nbmember@example.org', 'NB', ?), "
+            "('nbroot', 'nbroot@example.org', 'NB', ?)", [NB_MEMBER_HASH, NB_ROOT_HASH])
+        sql(self.site, 'insert into "rolesUsers" ("userId", "roleName", "default") '
+            "select id, 'member', TRUE from users where username in ('nbmember', 'nbroot')")
         for account, pw in (('nbmember', 'member123'), ('nbroot@example.org', 'admin123')):
             r = self.sign_in(account, pw)
             self.assertEqual(r.status, 200, (account, r.text))
@@ -441,8 +439,8 @@ class Auth(unittest.TestCase):
         self.sign_in('alice', 'wrong-pw-8c3e5a')
         self.req('POST', 'users:create', token=self.root, json={
             'username': 'alice', 'password': 'dup-pw-6a2f0b'})     # unique violation
-        hashes = sql(self.site, 'select password from users where password is not null')
-        hashes = hashes.split('\n')
+        hashes = [r[0] for r in sql(self.site,
+                                    'select password from users where password is not null')]
         secrets = ['alice-pw-2b7d1', 'wrong-pw-8c3e5a', 'dup-pw-6a2f0b', 'uma-pw-9',
                    'pat-pw-2', 'cli-pw-1', KEY, self.stored_secret()] + hashes
         logs = self.server.error_log() + self.site.init_output.stdout
@@ -459,14 +457,19 @@ class Init(unittest.TestCase):
         with Site(init_args=('--root-email', 'boss@example.org',
                              '--root-username', 'boss')) as site:
             self.assertIn('ready', site.init_output.stdout)
-            q = ("select group_concat(name, ',') from (select name from roles order by name);"
-                 "select username, email, password from users;"
-                 "select value from _flowcgi_meta where key='app_secret';"
-                 "select group_concat(roleName || ':' || \"default\", ',') "
-                 "from (select * from rolesUsers where userId = 1 order by id);"
-                 "select group_concat(key, ',') from dataSourcesRolesResourcesScopes;")
-            before = sql(site, q)
-            lines = before.split('\n')
+            def q(site):
+                truth = lambda v: '1' if str(v) in ('1', 't', 'True') else '0'
+                return [
+                    ','.join(r[0] for r in sql(site, 'select name from roles order by name')),
+                    '|'.join(sql(site, 'select username, email, password from users')[0]),
+                    sql(site, "select value from _flowcgi_meta where key='app_secret'")[0][0],
+                    ','.join('%s:%s' % (r[0], truth(r[1])) for r in sql(
+                        site, 'select "roleName", "default" from "rolesUsers" '
+                              'where "userId" = 1 order by id')),
+                    ','.join(r[0] for r in sql(site, 'select key from '
+                                               '"dataSourcesRolesResourcesScopes" order by id'))]
+            before = q(site)
+            lines = before
             self.assertEqual(lines[0], 'admin,member,root')
             self.assertTrue(lines[1].startswith('boss|boss@example.org|'))
             self.assertEqual(lines[3], 'root:1,admin:0,member:0')
@@ -475,7 +478,7 @@ class Init(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.stderr)
             r = site.cli('init')
             self.assertEqual(r.returncode, 0, r.stderr)
-            self.assertEqual(sql(site, q), before, 'init changed an existing user or secret')
+            self.assertEqual(q(site), before, 'init changed an existing user or secret')
             r = site.cgi.request('POST', 'auth:signIn', json={'account': 'boss',
                                                              'password': 'admin123'})
             self.assertEqual(r.status, 200, r.text)

@@ -82,7 +82,19 @@ class Busy(unittest.TestCase):
             release = threading.Event()
 
             def hold():
-                # another program writing to the same file for a while
+                # another program holding the database (SQLite: the file;
+                # PostgreSQL: the table) for a while
+                if site.backend == 'pg':
+                    p = site.pg.session(site.db)
+                    p.stdin.write("BEGIN; LOCK TABLE items IN EXCLUSIVE MODE; "
+                                  "SELECT 'held';\n")
+                    p.stdin.flush()
+                    while 'held' not in p.stdout.readline():
+                        pass
+                    held.set()
+                    release.wait(10)
+                    p.communicate('ROLLBACK;\n', timeout=10)
+                    return
                 db = sqlite3.connect(site.db, timeout=5, isolation_level=None)
                 db.execute('BEGIN EXCLUSIVE')
                 held.set()

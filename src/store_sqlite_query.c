@@ -3,11 +3,15 @@
  * sorts are compiled by store_filter.c in SQLite's dialect (below); this
  * file builds the statements around them, runs them and reads the rows.
  */
-#include "store_int.h"
+#include "store_sqlite_int.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "jsonx.h"
@@ -43,12 +47,12 @@ static void query_init(struct store_filter *q, const struct schema *s,
 }
 
 /* A filter compiler's error, recorded on the store. */
-static int query_fail(struct store *st, const struct store_filter *q, int rc)
+static int query_fail(struct store_sqlite *st, const struct store_filter *q, int rc)
 {
-	return store_failf(st, rc, "%s", q->err);
+	return store_sqlite_failf(st, rc, "%s", q->err);
 }
 
-static int where(struct store *st, struct store_filter *q,
+static int where(struct store_sqlite *st, struct store_filter *q,
 		 const struct coll *c, json_object *filter)
 {
 	int rc = store_filter_where(q, c, filter);
@@ -88,7 +92,7 @@ static json_object *column_json(sqlite3_stmt *s, int i, const struct field *f)
 }
 
 /* The columns a find outputs: the ones asked for, or every visible one. */
-static int find_columns(struct store *st, const struct coll *c,
+static int find_columns(struct store_sqlite *st, const struct coll *c,
 			const struct store_find *q0, const struct field **out,
 			int *nout)
 {
@@ -105,7 +109,7 @@ static int find_columns(struct store *st, const struct coll *c,
 	for (int i = 0; i < q0->nfields && *nout < FIND_MAX_COLUMNS; i++) {
 		const struct field *f = coll_field(c, q0->fields[i]);
 		if (!f || !field_has_column(f) || (f->hidden && !q0->hidden))
-			return store_failf(st, APP_EFIELD,
+			return store_sqlite_failf(st, APP_EFIELD,
 					   "Unknown field \"%s\" in collection "
 					   "\"%s\"",
 					   q0->fields[i], c->name);
@@ -115,7 +119,7 @@ static int find_columns(struct store *st, const struct coll *c,
 }
 
 /* SELECT <out> FROM c AS t0 WHERE ... ORDER BY ... [LIMIT ... OFFSET ...] */
-static int find_sql(struct store *st, struct store_filter *q,
+static int find_sql(struct store_sqlite *st, struct store_filter *q,
 		    const struct coll *c, const struct store_find *q0,
 		    const struct field *const *out, int nout)
 {
@@ -143,7 +147,7 @@ static int find_sql(struct store *st, struct store_filter *q,
 }
 
 /* Step stmt to the end: one object per row, keyed by the out fields. */
-static int find_rows(struct store *st, sqlite3_stmt *stmt,
+static int find_rows(struct store_sqlite *st, sqlite3_stmt *stmt,
 		     const struct field *const *out, int nout,
 		     json_object *rows)
 {
@@ -156,10 +160,10 @@ static int find_rows(struct store *st, sqlite3_stmt *stmt,
 					       column_json(stmt, i, out[i]));
 		json_object_array_add(rows, row);
 	}
-	return rc == SQLITE_DONE ? 0 : store_fail(st, rc, "find");
+	return rc == SQLITE_DONE ? 0 : store_sqlite_fail(st, rc, "find");
 }
 
-int store_find(struct store *st, const struct schema *s, const struct coll *c,
+int store_sqlite_find(struct store_sqlite *st, const struct schema *s, const struct coll *c,
 	       const struct store_find *q0, json_object **rows)
 {
 	struct buf sql = {0};
@@ -172,13 +176,13 @@ int store_find(struct store *st, const struct schema *s, const struct coll *c,
 	query_init(&q, s, &sql, json_object_new_array());
 	if ((rc = find_columns(st, c, q0, out, &nout)) ||
 	    (rc = find_sql(st, &q, c, q0, out, nout)) ||
-	    (rc = store_stmt(st, buf_str(&sql), &stmt)) ||
-	    (rc = store_bind_all(st, stmt, q.binds)))
+	    (rc = store_sqlite_stmt(st, buf_str(&sql), &stmt)) ||
+	    (rc = store_sqlite_bind(st, stmt, q.binds)))
 		goto out;
 	*rows = json_object_new_array();
 	rc = find_rows(st, stmt, out, nout, *rows);
 out:
-	store_stmt_done(st, stmt);
+	store_sqlite_done(st, stmt);
 	if (rc) {
 		json_object_put(*rows);
 		*rows = NULL;
@@ -191,14 +195,14 @@ out:
 /* Prepare sql, bind binds and step once: *n gets the first column of the
  * row (a count), or for a statement that returns no row, the number of
  * rows it changed. */
-static int step_count(struct store *st, struct buf *sql, json_object *binds,
+static int step_count(struct store_sqlite *st, struct buf *sql, json_object *binds,
 		      int64_t *n, const char *what)
 {
 	sqlite3_stmt *stmt = NULL;
 	int rc;
 
-	if ((rc = store_stmt(st, buf_str(sql), &stmt)) ||
-	    (rc = store_bind_all(st, stmt, binds)))
+	if ((rc = store_sqlite_stmt(st, buf_str(sql), &stmt)) ||
+	    (rc = store_sqlite_bind(st, stmt, binds)))
 		goto out;
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW) {
@@ -208,15 +212,15 @@ static int step_count(struct store *st, struct buf *sql, json_object *binds,
 		*n = sqlite3_changes(st->db);
 		rc = 0;
 	} else {
-		rc = store_fail(st, rc, what);
+		rc = store_sqlite_fail(st, rc, what);
 	}
 out:
-	store_stmt_done(st, stmt);
+	store_sqlite_done(st, stmt);
 	return rc;
 }
 
 /* "<head><table> AS t0 WHERE <filter>", run by step_count. */
-static int filtered(struct store *st, const struct schema *s,
+static int filtered(struct store_sqlite *st, const struct schema *s,
 		    const struct coll *c, json_object *filter, const char *head,
 		    const char *what, int64_t *n)
 {
@@ -236,13 +240,13 @@ static int filtered(struct store *st, const struct schema *s,
 	return rc;
 }
 
-int store_count(struct store *st, const struct schema *s,
+int store_sqlite_count(struct store_sqlite *st, const struct schema *s,
 		const struct coll *c, json_object *filter, int64_t *n)
 {
 	return filtered(st, s, c, filter, "SELECT count(*) FROM ", "count", n);
 }
 
-int store_insert(struct store *st, const struct coll *c, json_object *values,
+int store_sqlite_insert(struct store_sqlite *st, const struct coll *c, json_object *values,
 		 json_object **pk)
 {
 	struct buf sql = {0};
@@ -269,12 +273,12 @@ int store_insert(struct store *st, const struct coll *c, json_object *values,
 	} else {
 		buf_puts(&sql, " DEFAULT VALUES");
 	}
-	if ((rc = store_stmt(st, buf_str(&sql), &stmt)) ||
-	    (rc = store_bind_all(st, stmt, binds)))
+	if ((rc = store_sqlite_stmt(st, buf_str(&sql), &stmt)) ||
+	    (rc = store_sqlite_bind(st, stmt, binds)))
 		goto out;
 	rc = sqlite3_step(stmt);
 	if (rc != SQLITE_DONE) {
-		rc = store_fail(st, rc, "insert");
+		rc = store_sqlite_fail(st, rc, "insert");
 		goto out;
 	}
 	rc = 0;
@@ -283,13 +287,13 @@ int store_insert(struct store *st, const struct coll *c, json_object *values,
 	else
 		*pk = jsonx_ref(jsonx_get(values, c->pk));
 out:
-	store_stmt_done(st, stmt);
+	store_sqlite_done(st, stmt);
 	json_object_put(binds);
 	buf_free(&sql);
 	return rc;
 }
 
-static int update_sql(struct store *st, const struct schema *s,
+static int update_sql(struct store_sqlite *st, const struct schema *s,
 		      const struct coll *c, json_object *filter,
 		      struct buf *sql, json_object *binds, json_object *values)
 {
@@ -315,7 +319,7 @@ static int update_sql(struct store *st, const struct schema *s,
 	return where(st, &q, c, filter);
 }
 
-int store_update(struct store *st, const struct schema *s,
+int store_sqlite_update(struct store_sqlite *st, const struct schema *s,
 		 const struct coll *c, json_object *filter, json_object *values,
 		 json_object **pks)
 {
@@ -334,7 +338,7 @@ int store_update(struct store *st, const struct schema *s,
 		json_object *rows = NULL;
 		json_object_put(binds);
 		buf_free(&sql);
-		rc = store_find(st, s, c, &q, &rows);
+		rc = store_sqlite_find(st, s, c, &q, &rows);
 		for (size_t i = 0; !rc && i < json_object_array_length(rows); i++)
 			json_object_array_add(
 				*pks, jsonx_ref(jsonx_get(
@@ -347,21 +351,21 @@ int store_update(struct store *st, const struct schema *s,
 		goto out;
 	buf_puts(&sql, " RETURNING ");
 	store_ident(&sql, c->pk);
-	if ((rc = store_stmt(st, buf_str(&sql), &stmt)) ||
-	    (rc = store_bind_all(st, stmt, binds)))
+	if ((rc = store_sqlite_stmt(st, buf_str(&sql), &stmt)) ||
+	    (rc = store_sqlite_bind(st, stmt, binds)))
 		goto out;
 	const struct field *pkf = coll_pk(c);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
 		json_object_array_add(*pks, column_json(stmt, 0, pkf));
-	rc = rc == SQLITE_DONE ? 0 : store_fail(st, rc, "update");
+	rc = rc == SQLITE_DONE ? 0 : store_sqlite_fail(st, rc, "update");
 out:
-	store_stmt_done(st, stmt);
+	store_sqlite_done(st, stmt);
 	json_object_put(binds);
 	buf_free(&sql);
 	return rc;
 }
 
-int store_update_count(struct store *st, const struct schema *s,
+int store_sqlite_update_count(struct store_sqlite *st, const struct schema *s,
 		       const struct coll *c, json_object *filter,
 		       json_object *values, int64_t *n)
 {
@@ -372,7 +376,7 @@ int store_update_count(struct store *st, const struct schema *s,
 	*n = 0;
 	rc = update_sql(st, s, c, filter, &sql, binds, values);
 	if (rc == -1)
-		rc = store_count(st, s, c, filter, n);
+		rc = store_sqlite_count(st, s, c, filter, n);
 	else if (!rc)
 		rc = step_count(st, &sql, binds, n, "update");
 	json_object_put(binds);
@@ -380,17 +384,17 @@ int store_update_count(struct store *st, const struct schema *s,
 	return rc;
 }
 
-int store_delete(struct store *st, const struct schema *s,
+int store_sqlite_delete(struct store_sqlite *st, const struct schema *s,
 		 const struct coll *c, json_object *filter, int64_t *n)
 {
 	return filtered(st, s, c, filter, "DELETE FROM ", "delete", n);
 }
 
-int store_claim_execution(struct store *st, const char *worker, int64_t *id)
+int store_sqlite_claim_execution(struct store_sqlite *st, const char *worker, int64_t *id)
 {
 	sqlite3_stmt *stmt = NULL;
 	char now[32];
-	int rc = store_stmt(
+	int rc = store_sqlite_stmt(
 		st,
 		"UPDATE executions SET status = 0, dispatched = 1, worker = ?1, "
 		"startedAt = ?2, updatedAt = ?2 WHERE id = (SELECT id FROM "
@@ -409,61 +413,93 @@ int store_claim_execution(struct store *st, const char *worker, int64_t *id)
 		while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
 			;
 	}
-	rc = rc == SQLITE_DONE ? 0 : store_fail(st, rc, "claim");
-	store_stmt_done(st, stmt);
+	rc = rc == SQLITE_DONE ? 0 : store_sqlite_fail(st, rc, "claim");
+	store_sqlite_done(st, stmt);
 	return rc;
 }
 
-int store_abort_orphans(struct store *st, bool (*alive)(const char *worker),
-			int64_t *n)
+int store_sqlite_orphans(struct store_sqlite *st,
+			 bool (*alive)(const char *worker), json_object **ids)
 {
-	sqlite3_stmt *sel = NULL, *upd = NULL;
-	json_object *dead = json_object_new_array();
-	char now[32];
-	int rc;
-
-	*n = 0;
-	rc = store_stmt(st,
-			"SELECT id, worker FROM executions WHERE status = 0 "
-			"AND worker IS NOT NULL",
-			&sel);
+	sqlite3_stmt *sel = NULL;
+	int rc = store_sqlite_stmt(st,
+				   "SELECT id, worker FROM executions WHERE "
+				   "status = 0 AND worker IS NOT NULL",
+				   &sel);
+	*ids = json_object_new_array();
 	if (rc)
-		goto out;
+		return rc;
 	while ((rc = sqlite3_step(sel)) == SQLITE_ROW)
 		if (!alive((const char *)sqlite3_column_text(sel, 1)))
 			json_object_array_add(
-				dead,
-				json_object_new_int64(sqlite3_column_int64(sel, 0)));
-	store_stmt_done(st, sel);
-	sel = NULL;
-	if (rc != SQLITE_DONE) {
-		rc = store_fail(st, rc, "orphans");
-		goto out;
-	}
-	rc = store_stmt(st,
-			"UPDATE executions SET status = -3, updatedAt = ?2 "
-			"WHERE id = ?1 AND status = 0",
-			&upd);
-	if (rc)
-		goto out;
-	util_iso_from_ms(util_now_ms(), now);
-	for (size_t i = 0; i < json_object_array_length(dead); i++) {
-		sqlite3_bind_int64(upd, 1,
-				   json_object_get_int64(
-					   json_object_array_get_idx(dead, i)));
-		sqlite3_bind_text(upd, 2, now, -1, SQLITE_STATIC);
-		rc = sqlite3_step(upd);
-		sqlite3_reset(upd);
-		if (rc != SQLITE_DONE) {
-			rc = store_fail(st, rc, "abort orphan");
-			goto out;
-		}
-		*n += sqlite3_changes(st->db);
-	}
-	rc = 0;
-out:
-	store_stmt_done(st, sel);
-	store_stmt_done(st, upd);
-	json_object_put(dead);
+				*ids, json_object_new_int64(sqlite3_column_int64(sel, 0)));
+	rc = rc == SQLITE_DONE ? 0 : store_sqlite_fail(st, rc, "orphans");
+	store_sqlite_done(st, sel);
 	return rc;
+}
+
+/* ---- effects: a file per execution beside the database ---- */
+
+/* The writers' lock keeps a second connection from writing while an
+ * execution's transaction is open, so a note outside it is a file:
+ * "<db>-effects/<id>".  A process that dies keeps it; a kill -9 loses no
+ * write the kernel already has. */
+static void effect_path(struct store_sqlite *st, int64_t id, struct buf *b)
+{
+	buf_printf(b, "%s-effects", st->path);
+	if (id)
+		buf_printf(b, "/%lld", (long long)id);
+}
+
+int store_sqlite_effect_note(struct store_sqlite *st, int64_t exec_id,
+			     const char *what)
+{
+	struct buf dir = {0}, path = {0};
+	int fd, rc = 0;
+
+	effect_path(st, 0, &dir);
+	effect_path(st, exec_id, &path);
+	mkdir(buf_str(&dir), 0770);
+	fd = open(buf_str(&path), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0660);
+	if (fd < 0 || write(fd, what, strlen(what)) != (ssize_t)strlen(what))
+		rc = store_sqlite_failf(st, APP_EINTERNAL,
+					"cannot note what execution %lld did in "
+					"%s: %s",
+					(long long)exec_id, buf_str(&path),
+					strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	buf_free(&dir);
+	buf_free(&path);
+	return rc;
+}
+
+int store_sqlite_effect_get(struct store_sqlite *st, int64_t exec_id,
+			    char **what)
+{
+	struct buf path = {0};
+	char text[512];
+	ssize_t n;
+	int fd;
+
+	*what = NULL;
+	effect_path(st, exec_id, &path);
+	fd = open(buf_str(&path), O_RDONLY | O_CLOEXEC);
+	buf_free(&path);
+	if (fd < 0)
+		return 0;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	text[n > 0 ? n : 0] = 0;
+	*what = util_xstrdup(text);
+	return 0;
+}
+
+int store_sqlite_effect_clear(struct store_sqlite *st, int64_t exec_id)
+{
+	struct buf path = {0};
+	effect_path(st, exec_id, &path);
+	unlink(buf_str(&path));
+	buf_free(&path);
+	return 0;
 }

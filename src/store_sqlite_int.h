@@ -1,0 +1,71 @@
+/*
+ * store_int: what the SQLite backend's files (store.c, store_query.c)
+ * share; never included above the store.  The backend-neutral filter
+ * compiler they use is store_filter.h.
+ */
+#ifndef FLOWCGI_STORE_SQLITE_INT_H
+#define FLOWCGI_STORE_SQLITE_INT_H
+
+#include <sqlite3.h>
+
+#include "buf.h"
+#include "store.h"
+#include "store_filter.h"
+#include "store_int.h"
+
+#define STORE_CACHE_SLOTS 512
+
+struct stmt_slot {
+	char *sql;
+	sqlite3_stmt *stmt;
+	unsigned hash;
+	bool busy;
+};
+
+struct store_sqlite {
+	sqlite3 *db;
+	char *path;
+	int depth;            /* transaction nesting */
+	bool failed;          /* an inner level failed: roll back */
+	int ncached;
+	struct stmt_slot cache[STORE_CACHE_SLOTS];
+	/* Statements handed out and not yet done, with their cache slot
+	 * (-1: uncached): a short list, searched instead of the cache. */
+	struct {
+		sqlite3_stmt *stmt;
+		int slot;
+	} out[32];
+	int nout;
+	char errmsg[512];
+	long busy_timeout;    /* ms a statement waits for a lock */
+	int writer_fd;        /* the writers' queue lock file, or -1 */
+	int wal_frames;       /* WAL size after this connection's last commit */
+	int wal_checked;      /* WAL size at this connection's last checkpoint */
+	int wal_copied;       /* WAL size at its last PASSIVE checkpoint */
+	bool writer_locked;
+	bool writing;         /* the open transaction is a write one */
+	int64_t busy_since;   /* monotonic ms of the first busy try */
+	/* The change counters as last read, and PRAGMA data_version then. */
+	bool counters_known;
+	bool bumped;          /* this connection changed a counter since */
+	int64_t data_version;
+	int64_t counters[3];
+};
+
+/* A prepared statement for sql, from the cache when possible.  Release it
+ * with store_sqlite_done (which resets it or finalizes an uncached one). */
+int store_sqlite_stmt(struct store_sqlite *st, const char *sql, sqlite3_stmt **out);
+void store_sqlite_done(struct store_sqlite *st, sqlite3_stmt *stmt);
+/* Bind a JSON array of values to ?1..?n. */
+int store_sqlite_bind(struct store_sqlite *st, sqlite3_stmt *stmt, json_object *binds);
+/* Map a SQLite result code to an app error and record the message. */
+int store_sqlite_fail(struct store_sqlite *st, int rc, const char *what);
+int store_sqlite_failf(struct store_sqlite *st, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Run SQL with no result rows and no parameters. */
+int store_sqlite_exec(struct store_sqlite *st, const char *sql);
+
+/* SQLite's part of the SQL the filter compiler writes (store_query.c). */
+extern const struct store_dialect store_dialect_sqlite;
+
+#endif
