@@ -29,7 +29,8 @@ UNITSRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNITS    := $(UNITSRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps test test-unit test-http test-asan asan run bench clean \
-        check-mem format test-console console-screenshots coverage
+        check-mem format test-console console-screenshots coverage \
+        check-structure
 
 all: $(PROG)
 
@@ -66,6 +67,8 @@ test-unit: $(UNITS)
 # BACKENDS: the databases the black-box suite runs against: a SQLite
 # file per site, and a database per site in a scratch PostgreSQL 15.
 BACKENDS ?= sqlite pg
+# make bench BACKEND=pg: the PostgreSQL rows beside SQLite's.
+BACKEND ?= sqlite
 
 test-http: $(PROG)
 	@set -e; for b in $(BACKENDS); do \
@@ -123,8 +126,14 @@ coverage: deps
 build-asan/flowcgi.fcgi: $(BUILD)/main.o $(BUILD)/libflowcgi.a
 	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
 
+# No circle between files (nm), no function over 120 lines, at most five
+# over 80 (universal-ctags).
+check-structure: $(PROG)
+	python3 scripts/structure.py $(BUILD)
+
 test: deps
 	$(MAKE) all
+	$(MAKE) check-structure
 	$(MAKE) test-unit
 	$(MAKE) test-http
 	$(MAKE) test-asan
@@ -141,7 +150,7 @@ run: deps
 
 bench: deps
 	$(MAKE) all
-	./bench/bench.sh
+	BACKEND=$(BACKEND) ./bench/bench.sh
 
 format:
 	clang-format -i src/*.c src/*.h tests/unit/*.c

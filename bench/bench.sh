@@ -5,7 +5,9 @@
 #
 # Knobs (environment): PROG (default cgi-bin/flowcgi.fcgi), BENCH_PROCS (1),
 # BENCH_DURATION (10s), BENCH_RUNS (3, the median is reported),
-# BENCH_CONNECTIONS ("1 16 64"), BENCH_ONLY=hello (baseline only).
+# BENCH_CONNECTIONS ("1 16 64"), BENCH_ONLY=hello (baseline only),
+# BACKEND=pg (the get and the trigger on PostgreSQL too: get-pg,
+# trigger-pg, beside SQLite's).
 # One process by default: on the 2-core machine it is the fastest setting for
 # both programs (wrk and lighttpd need the other core; a second flowcgi
 # process adds page-cache refills and lock hand-offs), see README.
@@ -18,6 +20,7 @@ DURATION=${BENCH_DURATION:-10s}
 RUNS=${BENCH_RUNS:-3}
 CONNS=${BENCH_CONNECTIONS:-1 16 64}
 ONLY=${BENCH_ONLY:-}
+BACKEND=${BACKEND:-sqlite}
 OUT=bench/results/latest.md
 
 command -v wrk >/dev/null || { echo "bench: wrk is missing (make deps)" >&2; exit 1; }
@@ -26,7 +29,7 @@ cc -O2 -Wall -Wextra -std=c11 -o bench/hello.fcgi bench/hello.c -lfcgi
 tmp=$(mktemp -d /tmp/flowcgi-bench.XXXXXX)
 # setup.py runs the servers until fd 3 closes (also when this script dies).
 exec 3> >(exec python3 bench/setup.py --prog "$PROG" --hello bench/hello.fcgi \
-	--procs "$PROCS" --vars "$tmp/vars")
+	--procs "$PROCS" --vars "$tmp/vars" $([ "$BACKEND" = pg ] && echo --pg))
 SETUP_PID=$!
 trap 'exec 3>&-; wait "$SETUP_PID" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
@@ -52,7 +55,7 @@ wrk.body = '{"indicator":7}'
 wrk.headers["Content-Type"] = "application/json"
 EOF
 
-declare -A URL SCRIPT
+declare -A URL SCRIPT AUTH
 TARGETS="hello hello-close"
 URL[hello]=$HELLO_URL
 URL[hello-close]=$HELLO_CLOSE_URL
@@ -61,13 +64,21 @@ if [ "$ONLY" != hello ]; then
 	URL[get]="$API/samples:get/$ROW"
 	URL[trigger]="$API/samples:trigger/$ROW?triggerWorkflows=$KEY"
 	SCRIPT[trigger]=$tmp/trigger.lua
+	if [ -n "$API_PG" ]; then
+		TARGETS="$TARGETS get-pg trigger-pg"
+		URL[get-pg]="$API_PG/samples:get/$ROW_PG"
+		URL[trigger-pg]="$API_PG/samples:trigger/$ROW_PG?triggerWorkflows=$KEY_PG"
+		SCRIPT[trigger-pg]=$tmp/trigger.lua
+		AUTH[get-pg]=$TOKEN_PG
+		AUTH[trigger-pg]=$TOKEN_PG
+	fi
 fi
 
 # run_wrk TARGET CONNS DURATION -> "rps p50_ms p99_ms non2xx errors"
 run_wrk() {
 	local t=$1 c=$2 d=$3 th=2
 	[ "$c" -lt 2 ] && th=1
-	local args=(-t"$th" -c"$c" -d"$d" --latency -H "Authorization: Bearer ${TOKEN:-none}")
+	local args=(-t"$th" -c"$c" -d"$d" --latency -H "Authorization: Bearer ${AUTH[$t]:-${TOKEN:-none}}")
 	[ -n "${SCRIPT[$t]:-}" ] && args+=(-s "${SCRIPT[$t]}")
 	wrk "${args[@]}" "${URL[$t]}" | awk '
 		function ms(v) {
@@ -91,7 +102,7 @@ for c in $CONNS; do
 		for t in $TARGETS; do
 			line=$(run_wrk "$t" "$c" "$DURATION")
 			echo "$t $c $line" >> "$tmp/results"
-			printf 'bench: %-8s c=%-3s run %s: %s\n' "$t" "$c" "$r" "$line"
+			printf 'bench: %-10s c=%-3s run %s: %s\n' "$t" "$c" "$r" "$line"
 		done
 	done
 done
@@ -112,6 +123,7 @@ mkdir -p bench/results
 	echo "  after reading the input to its end, no wait for the server to close first)"
 	[ "$ONLY" != hello ] && echo "- get: GET /api/samples:get/$ROW (signed in as root)" &&
 		echo "- trigger: POST /api/samples:trigger/$ROW?triggerWorkflows=<key>, a sync workflow with one update node"
+	[ -n "${API_PG:-}" ] && echo "- get-pg, trigger-pg: the same on PostgreSQL 15 (a scratch cluster on loopback, fsync off)"
 	echo
 	echo "| target | connections | req/s | p50 ms | p99 ms | vs hello | vs hello-close | non-2xx | socket errors |"
 	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"

@@ -36,20 +36,23 @@ def main():
     ap.add_argument('--hello', required=True)
     ap.add_argument('--procs', type=int, default=4)
     ap.add_argument('--vars', required=True)
+    ap.add_argument('--pg', action='store_true',
+                    help='also a flowcgi site on a scratch PostgreSQL 15 database')
     args = ap.parse_args()
 
     out = {'HELLO_URL': '', 'HELLO_CLOSE_URL': '', 'API': '', 'TOKEN': '', 'KEY': '',
-           'ROW': '', 'SETUP_ERROR': ''}
-    hello_site = harness.Site(prog=args.hello, init=False)
+           'ROW': '', 'API_PG': '', 'TOKEN_PG': '', 'KEY_PG': '', 'ROW_PG': '',
+           'SETUP_ERROR': ''}
+    hello_site = harness.Site(prog=args.hello, init=False, backend='sqlite')
     hello = harness.start_lighttpd(hello_site, procs=args.procs)
     out['HELLO_URL'] = hello.url + '/hello'
     # The same program ending connections the way flowcgi does.
-    close_site = harness.Site(prog=args.hello, init=False)
+    close_site = harness.Site(prog=args.hello, init=False, backend='sqlite')
     hello_close = harness.start_lighttpd(close_site, procs=args.procs,
                                          extra_env={'HELLO_PLAIN_CLOSE': '1'})
     out['HELLO_CLOSE_URL'] = hello_close.url + '/hello'
     try:
-        site = harness.Site(prog=args.prog)
+        site = harness.Site(prog=args.prog, backend='sqlite')
         api = harness.start_lighttpd(site, procs=args.procs)
         out['API'] = api.url
         token = harness.sign_in(api)
@@ -57,6 +60,15 @@ def main():
         out.update(TOKEN=token, KEY=demo['key'], ROW=str(demo['row_id']))
         print('setup: %d x hello.fcgi at %s, %d x flowcgi at %s, workflow %s'
               % (args.procs, hello.url, args.procs, api.url, demo['key']), file=sys.stderr)
+        if args.pg:
+            pg_site = harness.Site(prog=args.prog, backend='pg')
+            pg_api = harness.start_lighttpd(pg_site, procs=args.procs)
+            pg_token = harness.sign_in(pg_api)
+            pg_demo = harness.setup_samples(pg_api, pg_token)
+            out.update(API_PG=pg_api.url, TOKEN_PG=pg_token, KEY_PG=pg_demo['key'],
+                       ROW_PG=str(pg_demo['row_id']))
+            print('setup: %d x flowcgi on PostgreSQL at %s' % (args.procs, pg_api.url),
+                  file=sys.stderr)
     except (harness.HarnessError, harness.SetupError, OSError) as e:
         out['SETUP_ERROR'] = str(e)[:2000] or type(e).__name__
 
@@ -72,6 +84,9 @@ def main():
     except KeyboardInterrupt:
         pass
     harness.cleanup_all()
+    if args.pg:
+        import pgcluster
+        pgcluster.stop()
     return 0
 
 

@@ -6,7 +6,7 @@
 set -e
 PKGS="build-essential pkg-config libfcgi-dev libfcgi-bin libjson-c-dev libsqlite3-dev sqlite3 \
 libssl-dev libcurl4-openssl-dev libcmocka-dev libpq-dev postgresql-15 lighttpd apache2 libapache2-mod-fcgid \
-curl wrk python3 procps util-linux nginx gcovr chromium chromium-driver python3-selenium"
+curl wrk python3 procps util-linux nginx gcovr universal-ctags binutils chromium chromium-driver python3-selenium"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -404,6 +404,25 @@ static int perform(struct wf_exec *e, int job, json_object *c,
 	return rc;
 }
 
+/* A queued execution notes, outside its transaction, that a call leaves:
+ * if its process dies now, it is not run (and sent) again. */
+static int note_sending(struct wf_exec *e, const struct wf_node *n,
+			const char *method, const char *url)
+{
+	char what[300];
+	json_object *mu;
+
+	e->sent = true;
+	if (!e->id)
+		return 0;
+	mu = masked_url(url);
+	snprintf(what, sizeof(what), "node \"%s\" (request) sent %s %s", n->title,
+		 method && *method ? method : "POST",
+		 mu ? json_object_get_string(mu) : "");
+	json_object_put(mu);
+	return store_effect_note(e->app->st, e->id, what);
+}
+
 void wf_node_request_run(struct wf_exec *e, const struct wf_node *n, int job,
 		    int *status, json_object **result)
 {
@@ -442,22 +461,11 @@ void wf_node_request_run(struct wf_exec *e, const struct wf_node *n, int job,
 		.data = jsonx_get(c, "data"),
 		.timeout_ms = timeout,
 	};
-	/* A queued execution notes, outside its transaction, that a call
-	 * leaves: if its process dies now, it is not run (and sent) again. */
-	if (e->id) {
-		char what[300];
-		json_object *mu = masked_url(url);
-		snprintf(what, sizeof(what), "node \"%s\" (request) sent %s %s",
-			 n->title, method && *method ? method : "POST",
-			 mu ? json_object_get_string(mu) : "");
-		json_object_put(mu);
-		if (store_effect_note(e->app->st, e->id, what)) {
-			*status = WF_ERROR;
-			*result = wf_exec_error_result(store_errmsg(e->app->st));
-			goto out;
-		}
+	if (note_sending(e, n, method, url)) {
+		*status = WF_ERROR;
+		*result = wf_exec_error_result(store_errmsg(e->app->st));
+		goto out;
 	}
-	e->sent = true;
 	rc = perform(e, job, c, &r, result);
 	if (rc == WF_HTTP_TIMEOUT && capped && wf_exec_over_limit(e)) {
 		json_object_put(*result);

@@ -428,7 +428,7 @@ class Site:
     """
 
     def __init__(self, prog=None, init=True, root_password='admin123',
-                 env=None, init_args=(), backend=None):
+                 env=None, init_args=(), backend=None, cluster=None):
         self.src = os.path.abspath(prog) if prog else program()
         self.base = tempfile.mkdtemp(prefix='flowcgi-test-', dir='/tmp')
         os.chmod(self.base, 0o755)
@@ -450,7 +450,7 @@ class Site:
             self.backend = backend or BACKEND
             if self.backend == 'pg':
                 import pgcluster
-                self.pg = pgcluster.get()
+                self.pg = cluster or pgcluster.get()
                 self.db = self.pg.create_database()
             else:
                 self.pg = None

@@ -118,6 +118,15 @@ class Cluster:
                        '-c', statement], check=check)
         return [line.split('\t') for line in r.stdout.splitlines() if line]
 
+    def pause(self):
+        """Stop the server, keeping its data (a database that went away)."""
+        self._run([os.path.join(PG_BIN, 'pg_ctl'), '-D', self.data, '-m', 'fast',
+                   '-w', 'stop'])
+
+    def resume(self):
+        self._run([os.path.join(PG_BIN, 'pg_ctl'), '-D', self.data, '-l', self.log,
+                   '-w', '-t', '60', 'start'])
+
     def session(self, uri):
         """An interactive psql (text pipes) as the superuser in uri's
         database, for a test that holds a lock while it acts."""
