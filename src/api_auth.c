@@ -76,9 +76,9 @@ API_HANDLER(api_auth_sign_in)
 	jsonx_get_int(user, "id", &id);
 	json_object_put(rows);
 	/* A write: the jti is recorded for renewal. */
-	token = auth_issue_session(a, id);
-	if (!token)
-		return req_fail(r, APP_EINTERNAL, "could not issue a token");
+	if ((rc = auth_issue_session(a, id, &token)))
+		return req_fail(r, rc, "could not issue a token: %s",
+				store_errmsg(a->st));
 	json_object *data = json_object_new_object();
 	json_object_object_add(data, "user", auth_load_user(a, id));
 	json_object_object_add(data, "token", json_object_new_string(token));

@@ -136,6 +136,10 @@ int app_reload_schema(struct app *a)
 
 int app_ready(struct app *a)
 {
+	if (a->st && store_stale(a->st) && !store_in_txn(a->st)) {
+		store_close(a->st);
+		a->st = NULL;
+	}
 	if (!a->st)
 		open_db(a);
 	return a->st ? 0 : a->db_err;

@@ -189,22 +189,23 @@ static json_object *session_claims(int64_t user, int64_t signin,
 	return cl;
 }
 
-char *auth_issue_session(struct app *a, int64_t user_id)
+int auth_issue_session(struct app *a, int64_t user_id, char **token)
 {
 	struct auth_policy p;
 	char jti[40];
 	int64_t now = util_now_ms();
 	json_object *cl;
-	char *tok = NULL;
+	int rc;
 
+	*token = NULL;
 	auth_policy_load(a, &p);
 	util_uuid(jti);
-	if (record_jti(a, jti, user_id, now, now))
-		return NULL;
+	if ((rc = record_jti(a, jti, user_id, now, now)))
+		return rc;
 	cl = session_claims(user_id, now, now, p.token_ms, jti);
-	tok = sign(a, cl);
+	*token = sign(a, cl);
 	json_object_put(cl);
-	return tok;
+	return *token ? 0 : APP_EINTERNAL;
 }
 
 char *auth_issue_api_key(struct app *a, int64_t user_id, const char *role,

@@ -50,8 +50,9 @@ void auth_policy_load(struct app *a, struct auth_policy *p);
  * never gives 1000 years as NocoBase does. */
 int64_t auth_parse_duration(const char *s);
 
-/* Issue a session token for user id (records its jti); malloc'd. */
-char *auth_issue_session(struct app *a, int64_t user_id);
+/* Issue a session token for user id (records its jti) into *token,
+ * malloc'd; 0 or the store's error (a read-only database...). */
+int auth_issue_session(struct app *a, int64_t user_id, char **token);
 /* Issue an API-key token carrying roleName; expires_ms <= 0 is never. */
 char *auth_issue_api_key(struct app *a, int64_t user_id, const char *role,
 			 int64_t expires_ms);

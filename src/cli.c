@@ -48,6 +48,10 @@ static void usage(FILE *f)
 	      "                                 print an API-key token\n"
 	      "  run-queue [--db FILE]          run queued asynchronous work\n"
 	      "  maintain [--db FILE]           the maintenance step now (cron)\n"
+	      "  check [--db FILE]              integrity check; lifts the refusal\n"
+	      "                                 of writes after damage once the\n"
+	      "                                 file is sound (exit 0 sound,\n"
+	      "                                 1 damaged, 2 not checked)\n"
 	      "  copy --from FILE|URI --to URI|FILE\n"
 	      "                                 copy a whole site (SQLite to\n"
 	      "                                 PostgreSQL); the target must be\n"
@@ -455,6 +459,46 @@ static int cmd_maintain(struct opts *o)
 	return rc ? 1 : 0;
 }
 
+static void check_advice(const char *path)
+{
+	fprintf(stderr,
+		"flowcgi: the database %s is damaged; writes stay refused.\n"
+		"  Either restore it from a backup: stop the web server, copy "
+		"the backup over\n  %s, remove %s-wal and %s-shm;\n"
+		"  or keep what is still readable: sqlite3 %s .recover | "
+		"sqlite3 recovered.db,\n  then put recovered.db in its place.\n"
+		"  Then run `flowcgi.fcgi check` again: it lifts the refusal once "
+		"the file is sound.\n",
+		path, path, path, path, path);
+}
+
+/* check: PRAGMA integrity_check (SQLite).  Exit 0: sound, and writes are
+ * accepted again; 1: damaged, with what to do; 2: not checked. */
+static int cmd_check(struct opts *o)
+{
+	struct app_config cfg;
+	struct store *st = NULL;
+	char *report = NULL;
+	int rc;
+
+	app_config_load(&cfg, o->db);
+	rc = store_open(cfg.db_path, false, &st);
+	if (!rc)
+		rc = store_check(st, &report);
+	if (!rc)
+		printf("%s: %s\n", store_path(st), report);
+	else if (rc == APP_EDB_CORRUPT) {
+		fprintf(stderr, "%s\n", report ? report : store_errmsg(st));
+		check_advice(store_path(st));
+	} else
+		fprintf(stderr, "flowcgi: cannot check %s: %s\n", store_path(st),
+			store_errmsg(st));
+	free(report);
+	store_close(st);
+	free(cfg.db_path);
+	return !rc ? 0 : rc == APP_EDB_CORRUPT ? 1 : 2;
+}
+
 /* copy --from <store> --to <store>: a whole site, e.g. SQLite to
  * PostgreSQL; the counts of every table are printed. */
 static int cmd_copy(struct opts *o)
@@ -510,7 +554,7 @@ static const struct command {
 	{"init", cmd_init},         {"user add", cmd_user_add},
 	{"token", cmd_token},       {"run-queue", cmd_run_queue},
 	{"routes", cmd_routes},     {"maintain", cmd_maintain},
-	{"copy", cmd_copy},
+	{"copy", cmd_copy},         {"check", cmd_check},
 };
 
 int cli_run(int argc, char **argv)

@@ -117,6 +117,17 @@ void store_maintain(struct store *st)
 		store_sqlite_maintain(st->lite);
 }
 
+bool store_stale(const struct store *st)
+{
+	return st->lite && store_sqlite_stale(st->lite);
+}
+
+int store_check(struct store *st, char **report)
+{
+	return st->pg ? store_pg_check(st->pg, report)
+		      : store_sqlite_check(st->lite, report);
+}
+
 int store_meta_get(struct store *st, const char *key, char **val)
 {
 	return st->pg ? store_pg_meta_get(st->pg, key, val)

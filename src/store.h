@@ -64,6 +64,13 @@ bool store_in_txn(const struct store *st);
 bool store_conflicted(const struct store *st);
 /* Housekeeping for between requests: checkpoint the WAL when it grew. */
 void store_maintain(struct store *st);
+/* The connection met a fault a fresh open may cure (the file was
+ * read-only or unreadable when opened): close it, open again. */
+bool store_stale(const struct store *st);
+/* The operator's check (`flowcgi.fcgi check`): on SQLite PRAGMA
+ * integrity_check; 0 when sound (and a damaged mark is lifted),
+ * APP_EDB_CORRUPT when not.  *report (malloc'd) says what was found. */
+int store_check(struct store *st, char **report);
 
 /* Key/value settings (the app secret, token policy). *val is malloc'd,
  * NULL when absent. */

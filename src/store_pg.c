@@ -136,6 +136,8 @@ static int pg_error(struct store_pg *st, PGresult *res, const char *what)
 		return store_pg_failf(st, APP_ESTORAGE_FULL, "%s", msg);
 	if (!strcmp(state, "25006"))
 		return store_pg_failf(st, APP_EDB_READONLY, "%s", msg);
+	if (!strcmp(state, "XX001") || !strcmp(state, "XX002"))
+		return store_pg_failf(st, APP_EDB_CORRUPT, "%s", msg);
 	if (!strncmp(state, "22", 2))
 		return store_pg_failf(st, APP_EPARAM, "%s", msg);
 	log_error("postgresql: %s: %s (%s)", what, msg, state);
@@ -436,6 +438,18 @@ bool store_pg_conflicted(const struct store_pg *st)
 void store_pg_maintain(struct store_pg *st)
 {
 	(void)st; /* autovacuum and checkpoints are the server's */
+}
+
+/* Pages and their checksums are the server's to check (amcheck,
+ * pg_checksums); what flowcgi can tell is that it answers. */
+int store_pg_check(struct store_pg *st, char **report)
+{
+	int rc = store_pg_exec(st, "SELECT 1");
+	*report = util_xstrdup(rc ? st->errmsg
+				  : "ok (PostgreSQL answers; its pages are "
+				    "checked by the server: amcheck, "
+				    "pg_checksums)");
+	return rc;
 }
 
 /* ---- settings and counters ---- */

@@ -37,38 +37,6 @@ const char *store_sqlite_path(const struct store_sqlite *st)
 	return st->path;
 }
 
-int store_sqlite_failf(struct store_sqlite *st, int err, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(st->errmsg, sizeof(st->errmsg), fmt, ap);
-	va_end(ap);
-	if (st->depth > 0)
-		st->failed = true;
-	return err;
-}
-
-int store_sqlite_fail(struct store_sqlite *st, int rc, const char *what)
-{
-	int prim = rc & 0xff;
-	if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
-		return store_sqlite_failf(st, APP_EDB_BUSY,
-				   "database is locked (busy timeout passed)");
-	/* The connection reports primary codes; the constraint's kind is in
-	 * the extended one. */
-	if (prim == SQLITE_CONSTRAINT &&
-	    (sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_UNIQUE ||
-	     sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_PRIMARYKEY)) {
-		const char *m = sqlite3_errmsg(st->db);
-		const char *col = strrchr(m, '.');
-		return store_sqlite_failf(st, APP_ECONFLICT, "%s must be unique",
-				   col ? col + 1 : m);
-	}
-	log_error("sqlite: %s: %s (%d)", what, sqlite3_errmsg(st->db), rc);
-	return store_sqlite_failf(st, APP_EINTERNAL, "database error: %s",
-			   sqlite3_errmsg(st->db));
-}
-
 static unsigned hash_str(const char *s)
 {
 	unsigned h = 2166136261u;
@@ -321,7 +289,8 @@ void store_sqlite_maintain(struct store_sqlite *st)
 		st->wal_checked = 0; /* the WAL restarted from its beginning */
 	if (st->wal_frames < st->wal_copied)
 		st->wal_copied = 0;
-	if (st->wal_frames - st->wal_checked < STORE_CHECKPOINT_FRAMES)
+	if (st->wal_frames - st->wal_checked < STORE_CHECKPOINT_FRAMES ||
+	    store_sqlite_damaged(st))
 		return;
 	if (st->wal_frames - st->wal_copied >= STORE_CHECKPOINT_FRAMES / 8) {
 		sqlite3_wal_checkpoint_v2(st->db, NULL,
@@ -366,10 +335,12 @@ int store_sqlite_open(const char *path, bool create, struct store_sqlite **out)
 	}
 	rc = sqlite3_open_v2(path, &st->db, flags, NULL);
 	if (rc != SQLITE_OK) {
-		store_sqlite_failf(st, APP_EDB_UNINIT, "cannot open database %s: %s",
-			    path, st->db ? sqlite3_errmsg(st->db) : "no memory");
+		/* It is there and cannot be opened: not for init to fix. */
 		*out = st;
-		return APP_EDB_UNINIT;
+		return store_sqlite_fault(st, rc, "open")
+			       ?: store_sqlite_failf(st, APP_EDB_UNAVAILABLE,
+						     "cannot open database %s",
+						     path);
 	}
 	/* Fossil's db_open hardening, plus what several writers need. */
 	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
@@ -393,6 +364,11 @@ int store_sqlite_open(const char *path, bool create, struct store_sqlite **out)
 	sqlite3_wal_hook(st->db, wal_seen, st);
 	if (!rc && create)
 		rc = store_sqlite_exec(st, "PRAGMA journal_mode=WAL;");
+	/* SQLite falls back to reading a file it may not write, silently:
+	 * such a connection is opened again next request, so that writes
+	 * come back with the operator's fix. */
+	if (access(path, W_OK) != 0)
+		st->stale = true;
 	if (!rc) {
 		char lock[4096];
 		snprintf(lock, sizeof(lock), "%s-writer", path);
@@ -466,6 +442,10 @@ int store_sqlite_begin(struct store_sqlite *st, bool write)
 	if (st->depth++ > 0)
 		return 0;
 	st->failed = false;
+	if (write && store_sqlite_damaged(st)) {
+		st->depth = 0;
+		return store_sqlite_refuse_damaged(st);
+	}
 	if (write && (rc = writer_lock(st))) {
 		st->depth = 0;
 		return rc;

@@ -43,6 +43,7 @@ struct store_sqlite {
 	int wal_checked;      /* WAL size at this connection's last checkpoint */
 	int wal_copied;       /* WAL size at its last PASSIVE checkpoint */
 	bool writer_locked;
+	bool stale;           /* met a fault a fresh open may cure */
 	bool writing;         /* the open transaction is a write one */
 	int64_t busy_since;   /* monotonic ms of the first busy try */
 	/* The change counters as last read, and PRAGMA data_version then. */
@@ -62,6 +63,13 @@ int store_sqlite_bind(struct store_sqlite *st, sqlite3_stmt *stmt, json_object *
 int store_sqlite_fail(struct store_sqlite *st, int rc, const char *what);
 int store_sqlite_failf(struct store_sqlite *st, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The operator's faults (store_sqlite_fault.c): the app error for a full
+ * disk, a read-only, unopenable or damaged file, with its message; 0 when
+ * rc is none of them.  A damaged file is marked for every process. */
+int store_sqlite_fault(struct store_sqlite *st, int rc, const char *what);
+/* Whether the file was marked damaged (writes are refused then). */
+bool store_sqlite_damaged(struct store_sqlite *st);
+int store_sqlite_refuse_damaged(struct store_sqlite *st);
 /* Run SQL with no result rows and no parameters. */
 int store_sqlite_exec(struct store_sqlite *st, const char *sql);
 

@@ -84,11 +84,19 @@ static char *signed_with(const char *claims, const char *key)
 	return t;
 }
 
+static char *issue(int64_t user)
+{
+	char *tok = NULL;
+	assert_int_equal(auth_issue_session(app, user, &tok), 0);
+	assert_non_null(tok);
+	return tok;
+}
+
 /* A session token of alice's made from a real one, with its times set
  * relative to now (ms). */
 static char *session_at(int64_t iat_ago, int64_t exp_ago)
 {
-	char *tok = auth_issue_session(app, alice), claims[512];
+	char *tok = issue(alice), claims[512];
 	json_object *c = NULL;
 	int64_t now = util_now_ms();
 	assert_int_equal(jwt_verify(tok, KEY, strlen(KEY), &c), 0);
@@ -107,7 +115,7 @@ static void test_valid_session(void **state)
 {
 	struct principal p;
 	struct err_why e;
-	char *tok = auth_issue_session(app, alice);
+	char *tok = issue(alice);
 	assert_int_equal(who(tok, NULL, &e, &p), 0);
 	assert_int_equal(p.user_id, alice);
 	assert_string_equal(p.role, "member"); /* the default role */
@@ -133,7 +141,7 @@ static void test_missing_and_forged(void **state)
 			 APP_EEMPTY_TOKEN);
 	assert_int_equal(auth_identify(app, NULL, NULL, false, &p, &e), 0);
 	assert_int_equal(p.user_id, 0);
-	tok = auth_issue_session(app, alice);
+	tok = issue(alice);
 	free(app->app_key);
 	app->app_key = strdup("another-key");
 	app->app_key_len = strlen(app->app_key);
@@ -206,7 +214,7 @@ static void test_blacklisted(void **state)
 {
 	struct principal p = {0};
 	struct err_why e;
-	char *tok = auth_issue_session(app, alice);
+	char *tok = issue(alice);
 	assert_int_equal(who(tok, NULL, &e, &p), 0);
 	assert_int_equal(auth_block(app, tok, p.claims), 0);
 	auth_principal_free(&p);
@@ -218,7 +226,7 @@ static void test_blacklisted(void **state)
 static void test_password_change(void **state)
 {
 	struct err_why e;
-	char *tok = auth_issue_session(app, alice), upd[96];
+	char *tok = issue(alice), upd[96];
 	json_object *f = unit_json("{\"username\":\"alice\"}"), *v, *out = NULL;
 	struct rctx x = {.app = app};
 	snprintf(upd, sizeof(upd), "{\"passwordChangeTz\":%lld}",
@@ -250,7 +258,7 @@ static void test_roles(void **state)
 {
 	struct principal p;
 	struct err_why e;
-	char *tok = auth_issue_session(app, alice), *btok;
+	char *tok = issue(alice), *btok;
 
 	assert_int_equal(who(tok, "root", &e, NULL), APP_EROLE);
 	assert_non_null(strstr(e.reason, "root"));
@@ -263,7 +271,7 @@ static void test_roles(void **state)
 	assert_int_equal(who(tok, "", &e, &p), 0);
 	assert_string_equal(p.role, "member");
 	auth_principal_free(&p);
-	btok = auth_issue_session(app, bob);
+	btok = issue(bob);
 	assert_int_equal(who(btok, NULL, &e, NULL), APP_ENO_ROLES);
 	free(btok);
 	free(tok);

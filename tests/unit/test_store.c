@@ -5,6 +5,8 @@
  * statement cache when a process sees more statements than it keeps. */
 #include "unit.h"
 
+#include <sys/stat.h>
+
 #include "err.h"
 
 static struct unit_db db;
@@ -57,6 +59,71 @@ static void test_open(void **state)
 		snprintf(file, sizeof(file), "%s%s", path, suffix[i]);
 		unlink(file);
 	}
+}
+
+static void unlink_db(const char *path)
+{
+	static const char *const suffix[] = {"",	  "-wal",    "-shm",
+					     "-writer", "-damaged"};
+	for (size_t i = 0; i < sizeof(suffix) / sizeof(*suffix); i++) {
+		char file[192];
+		snprintf(file, sizeof(file), "%s%s", path, suffix[i]);
+		unlink(file);
+	}
+}
+
+/* The operator's faults have their own codes: a path that is no file is
+ * unavailable; a damaged header is corrupt, marks the file for every
+ * process and refuses writes until store_check finds it sound. */
+static void test_faults(void **state)
+{
+	struct store *s = NULL;
+	char path[160], mark[192], *report = NULL;
+	int v = 0;
+	FILE *f;
+	(void)state;
+	snprintf(path, sizeof(path), "%s/dir.db", db.dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	assert_int_equal(store_open(path, false, &s), APP_EDB_UNAVAILABLE);
+	store_close(s);
+	rmdir(path);
+
+	snprintf(path, sizeof(path), "%s/faults.db", db.dir);
+	snprintf(mark, sizeof(mark), "%s-damaged", path);
+	assert_int_equal(store_open(path, true, &s), 0);
+	assert_int_equal(store_migrate(s), 0);
+	store_close(s);
+	assert_non_null(f = fopen(path, "r+b"));
+	fputs("this is no longer a SQLite file header", f);
+	fclose(f);
+	s = NULL;
+	int rc = store_open(path, false, &s);
+	if (!rc)
+		rc = store_user_version(s, &v);
+	assert_int_equal(rc, APP_EDB_CORRUPT);
+	assert_int_equal(access(mark, F_OK), 0);
+	assert_int_equal(store_check(s, &report), APP_EDB_CORRUPT);
+	free(report);
+	store_close(s);
+	unlink_db(path);
+
+	/* a sound file that was marked: writes refused until the check */
+	assert_int_equal(store_open(path, true, &s), 0);
+	assert_int_equal(store_migrate(s), 0);
+	assert_non_null(f = fopen(mark, "w"));
+	fclose(f);
+	assert_int_equal(store_begin(s, true), APP_EDB_CORRUPT);
+	assert_false(store_in_txn(s));
+	assert_int_equal(store_begin(s, false), 0); /* reads go on */
+	assert_int_equal(store_commit(s), 0);
+	assert_int_equal(store_check(s, &report), 0);
+	assert_string_equal(report, "ok");
+	free(report);
+	assert_int_equal(access(mark, F_OK), -1);
+	assert_int_equal(store_begin(s, true), 0);
+	assert_int_equal(store_commit(s), 0);
+	store_close(s);
+	unlink_db(path);
 }
 
 static void test_transactions(void **state)
@@ -380,6 +447,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open),
+		cmocka_unit_test(test_faults),
 		cmocka_unit_test(test_transactions),
 		cmocka_unit_test(test_counters),
 		cmocka_unit_test(test_definitions),
