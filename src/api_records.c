@@ -11,9 +11,8 @@
 
 #include "app.h"
 #include "jsonx.h"
+#include "limits.h"
 #include "util.h"
-
-#define PAGE_SIZE_MAX 100000
 
 static int act_list(struct req *r, struct rctx *x, const struct coll *c,
 		    json_object *filter)
@@ -30,10 +29,10 @@ static int act_list(struct req *r, struct rctx *x, const struct coll *c,
 		return req_fail(r, APP_EPARAM, "page must be a positive integer");
 	if (req_param(r, "pageSize") &&
 	    (!jsonx_get_int(r->query, "pageSize", &size) || size < 1 ||
-	     size > PAGE_SIZE_MAX))
+	     size > LIMIT_PAGE_SIZE))
 		return req_fail(r, APP_EPARAM,
 				"pageSize must be an integer from 1 to %d",
-				PAGE_SIZE_MAX);
+				LIMIT_PAGE_SIZE);
 	struct rec_query q = {
 		.filter = filter,
 		.fields = api_list_param(r, "fields"),
@@ -44,8 +43,16 @@ static int act_list(struct req *r, struct rctx *x, const struct coll *c,
 	if (paginate) {
 		q.limit = size;
 		q.offset = (page - 1) * size;
+	} else {
+		q.limit = LIMIT_UNPAGED_ROWS + 1; /* one more: to tell */
 	}
 	rc = rec_find(x, c, &q, &rows);
+	if (!rc && !paginate &&
+	    json_object_array_length(rows) > LIMIT_UNPAGED_ROWS)
+		rc = rec_fail(x, APP_EINPUT_LIMIT,
+			      "paginate=false matches more than %d rows: ask "
+			      "for pages",
+			      LIMIT_UNPAGED_ROWS);
 	if (!rc && paginate)
 		rc = rec_count(x, c, filter, &count);
 	json_object_put(q.fields);

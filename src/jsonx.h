@@ -15,7 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define JSONX_MAX_DEPTH 64
+#include "limits.h"
+
+#define JSONX_MAX_DEPTH LIMIT_JSON_DEPTH
 
 /* Parse exactly n bytes of strict JSON (UTF-8 checked, nothing trailing,
  * at most max_depth levels).  On failure returns -1 and writes a message

@@ -11,9 +11,10 @@
 #include "err.h"
 #include "jsnum.h"
 #include "jsonx.h"
+#include "limits.h"
 #include "util.h"
 
-#define APPEND_MAX_DEPTH 6
+#define APPEND_MAX_DEPTH LIMIT_APPEND_DEPTH
 
 int rec_fail(struct rctx *x, int err, const char *fmt, ...)
 {
@@ -514,6 +515,7 @@ int rec_append(struct rctx *x, const struct coll *c, json_object *rows,
 		json_object_put(tree);
 		return rec_fail(x, APP_EPARAM, "appends nested too deep");
 	}
+
 	/* "a", "a.b", "c" -> {a: ["b"], c: []} */
 	for (size_t i = 0; i < json_object_array_length(appends); i++) {
 		const char *p = json_object_get_string(
@@ -658,6 +660,29 @@ static void rows_drop(json_object *rows, json_object *list)
 	}
 }
 
+/* LIMIT_APPENDS paths of at most LIMIT_APPEND_DEPTH names, before any
+ * row is read (an append through empty rows would never tell). */
+static int appends_bounded(struct rctx *x, json_object *appends)
+{
+	size_t n = json_object_array_length(appends);
+	if (n > LIMIT_APPENDS)
+		return rec_fail(x, APP_EINPUT_LIMIT, "more than %d appends",
+				LIMIT_APPENDS);
+	for (size_t i = 0; i < n; i++) {
+		const char *p = json_object_get_string(
+			json_object_array_get_idx(appends, i));
+		int names = 1;
+		for (; p && *p; p++)
+			names += *p == '.';
+		if (names > LIMIT_APPEND_DEPTH)
+			return rec_fail(x, APP_EPARAM,
+					"appends nested too deep (more than %d "
+					"names in a path)",
+					LIMIT_APPEND_DEPTH);
+	}
+	return 0;
+}
+
 int rec_find(struct rctx *x, const struct coll *c, const struct rec_query *q,
 	     json_object **rows)
 {
@@ -670,6 +695,8 @@ int rec_find(struct rctx *x, const struct coll *c, const struct rec_query *q,
 	int rc = 0;
 
 	*rows = NULL;
+	if ((rc = appends_bounded(x, p.appends)))
+		goto out;
 	if (q->fields) {
 		json_object *fields = str_list(q->fields);
 		rc = plan_fields(x, c, fields, &p);

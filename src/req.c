@@ -9,11 +9,9 @@
 #include "auth.h"
 #include "err.h"
 #include "jsonx.h"
+#include "limits.h"
 #include "qs.h"
 #include "util.h"
-
-#define REQ_MAX_QUERY 16384
-#define REQ_MAX_PATH 4096
 
 void req_begin(struct req *r, struct app *app, struct arena *arena)
 {
@@ -137,16 +135,66 @@ static int parse_body(struct req *r)
 	return 0;
 }
 
+/* The headers flowcgi reads, each within LIMIT_HEADER_BYTES: under plain
+ * CGI or a generous server nothing else bounds them. */
+static int check_headers(struct req *r)
+{
+	const struct {
+		const char *name;
+		const char *value;
+	} h[] = {
+		{"Authorization", r->authorization},
+		{"X-Role", r->x_role},
+		{"X-Data-Source", r->x_data_source},
+		{"X-Authenticator", r->x_authenticator},
+		{"X-Timezone", r->x_timezone},
+		{"Accept", r->accept},
+		{"Origin", r->origin},
+		{"Idempotency-Key", r->idempotency_key},
+		{"Content-Type", r->content_type},
+	};
+	for (size_t i = 0; i < sizeof(h) / sizeof(*h); i++) {
+		size_t n = h[i].value ? strlen(h[i].value) : 0;
+		if (n > LIMIT_HEADER_BYTES)
+			return req_fail(r, APP_EINPUT_LIMIT,
+					"the %s header has %zu bytes, more than "
+					"the limit of %d",
+					h[i].name, n, LIMIT_HEADER_BYTES);
+	}
+	return 0;
+}
+
+/* Pairs in a query string as qs counts them (non-empty between '&'). */
+static size_t query_pairs(const char *s)
+{
+	size_t n = 0;
+	for (const char *p = s; p && *p;) {
+		const char *amp = strchr(p, '&');
+		size_t len = amp ? (size_t)(amp - p) : strlen(p);
+		n += len > 0;
+		p = amp ? amp + 1 : NULL;
+	}
+	return n;
+}
+
 int req_parse(struct req *r, long long max_body)
 {
 	char err[256];
-	size_t qn = r->query_string ? strlen(r->query_string) : 0;
+	size_t qn = r->query_string ? strlen(r->query_string) : 0, pairs;
+	int rc;
 
-	if (qn > REQ_MAX_QUERY)
+	if (qn > LIMIT_QUERY_BYTES)
 		return req_fail_msg(r, APP_EPARAM, "Query string too long",
 				    "the query string has %zu bytes, more than "
 				    "the limit of %d",
-				    qn, REQ_MAX_QUERY);
+				    qn, LIMIT_QUERY_BYTES);
+	if ((pairs = query_pairs(r->query_string)) > LIMIT_QUERY_PAIRS)
+		return req_fail(r, APP_EINPUT_LIMIT,
+				"the query string has %zu parameters, more than "
+				"the limit of %d",
+				pairs, LIMIT_QUERY_PAIRS);
+	if ((rc = check_headers(r)))
+		return rc;
 	r->query = qs_parse(r->query_string ? r->query_string : "", qn, err,
 			    sizeof(err));
 	if (!r->query)
@@ -171,7 +219,7 @@ int req_route(struct req *r)
 	int n = 0;
 	const char *p = r->path ? r->path : "";
 
-	if (strlen(p) > REQ_MAX_PATH)
+	if (strlen(p) > LIMIT_PATH_BYTES)
 		return req_fail(r, APP_ENOT_FOUND, "the path is too long");
 	if (!strncmp(p, "/api/", 5) || !strcmp(p, "/api"))
 		p += 4;

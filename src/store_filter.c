@@ -810,37 +810,59 @@ static int filter_key(struct store_filter *q, const struct coll *c, int t,
 	return field_cond(q, f, t, rest, v);
 }
 
+/* items[lo, hi) joined by op as a balanced tree of parentheses: a
+ * chain of a thousand ORs is an expression a thousand deep, past
+ * SQLite's limit; this way it is ten. */
+static int group_tree(struct store_filter *q, const struct coll *c, int t,
+		      json_object **items, size_t lo, size_t hi,
+		      const char *op)
+{
+	int rc;
+	if (hi - lo == 1)
+		return filter_obj(q, c, t, items[lo]);
+	size_t mid = lo + (hi - lo) / 2;
+	buf_putc(q->sql, '(');
+	if ((rc = group_tree(q, c, t, items, lo, mid, op)))
+		return rc;
+	buf_puts(q->sql, op);
+	if ((rc = group_tree(q, c, t, items, mid, hi, op)))
+		return rc;
+	buf_putc(q->sql, ')');
+	return 0;
+}
+
 /* $and / $or: an array of filter objects (empty ones left out), or one
  * object. */
 static int filter_group(struct store_filter *q, const struct coll *c, int t,
 			const char *op, json_object *v)
 {
-	bool is_or = !strcmp(op, "$or");
-	int rc, emitted = 0;
-	size_t n;
+	json_object **items;
+	size_t n, used = 0;
+	int rc = 0;
 
 	if (json_object_is_type(v, json_type_object))
 		return filter_obj(q, c, t, v);
 	if (!json_object_is_type(v, json_type_array))
 		return fail(q, APP_EPARAM, "%s needs an array", op);
 	n = json_object_array_length(v);
-	buf_putc(q->sql, '(');
+	items = util_xcalloc(n ? n : 1, sizeof(*items));
 	for (size_t i = 0; i < n; i++) {
 		json_object *e = json_object_array_get_idx(v, i);
-		if (!json_object_is_type(e, json_type_object))
-			return fail(q, APP_EPARAM, "%s items must be objects",
-				    op);
-		if (json_object_object_length(e) == 0)
-			continue;
-		if (emitted++)
-			buf_puts(q->sql, is_or ? " OR " : " AND ");
-		if ((rc = filter_obj(q, c, t, e)))
-			return rc;
+		if (!json_object_is_type(e, json_type_object)) {
+			rc = fail(q, APP_EPARAM, "%s items must be objects", op);
+			goto out;
+		}
+		if (json_object_object_length(e) > 0)
+			items[used++] = e;
 	}
-	if (!emitted)
-		buf_puts(q->sql, q->dialect->sql_true);
-	buf_putc(q->sql, ')');
-	return 0;
+	if (!used)
+		buf_printf(q->sql, "(%s)", q->dialect->sql_true);
+	else
+		rc = group_tree(q, c, t, items, 0, used,
+				!strcmp(op, "$or") ? " OR " : " AND ");
+out:
+	free(items);
+	return rc;
 }
 
 /* A filter object: its keys joined with AND. */
@@ -879,9 +901,58 @@ static int filter_obj(struct store_filter *q, const struct coll *c, int t,
 	return 0;
 }
 
+/* Depth (objects within objects) and conditions (members that are not
+ * $and/$or) of f, counted from depth d; stops past the depth limit. */
+static void measure(json_object *f, int d, int *depth, long *conds)
+{
+	if (d > *depth)
+		*depth = d;
+	if (d > LIMIT_FILTER_DEPTH)
+		return;
+	if (json_object_is_type(f, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(f); i++) {
+			json_object *e = json_object_array_get_idx(f, i);
+			if (json_object_is_type(e, json_type_object))
+				measure(e, d, depth, conds);
+		}
+		return;
+	}
+	json_object_object_foreach(f, k, v) {
+		bool group = !strcmp(k, "$and") || !strcmp(k, "$or");
+		if (!group)
+			++*conds;
+		if (json_object_is_type(v, json_type_object) ||
+		    (group && json_object_is_type(v, json_type_array)))
+			measure(v, d + 1, depth, conds);
+	}
+}
+
+int store_filter_bounds(json_object *filter, char *why, size_t n)
+{
+	int depth = 0;
+	long conds = 0;
+	if (!json_object_is_type(filter, json_type_object))
+		return 0;
+	measure(filter, 1, &depth, &conds);
+	if (depth > LIMIT_FILTER_DEPTH) {
+		snprintf(why, n, "filter nested too deep (more than %d levels)",
+			 LIMIT_FILTER_DEPTH);
+		return APP_EPARAM;
+	}
+	if (conds > LIMIT_FILTER_CONDITIONS) {
+		snprintf(why, n, "filter has %ld conditions, more than %d",
+			 conds, LIMIT_FILTER_CONDITIONS);
+		return APP_EINPUT_LIMIT;
+	}
+	return 0;
+}
+
 int store_filter_where(struct store_filter *q, const struct coll *c,
 		       json_object *filter)
 {
+	int rc = store_filter_bounds(filter, q->err, sizeof(q->err));
+	if (rc)
+		return rc;
 	buf_puts(q->sql, " WHERE ");
 	return filter_obj(q, c, 0, filter);
 }

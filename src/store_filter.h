@@ -20,10 +20,11 @@
 #include <stdbool.h>
 
 #include "buf.h"
+#include "limits.h"
 #include "schema.h"
 #include "store.h"
 
-#define STORE_FILTER_MAX_DEPTH 16
+#define STORE_FILTER_MAX_DEPTH LIMIT_FILTER_DEPTH
 
 struct store_dialect {
 	const char *name;
@@ -46,6 +47,11 @@ struct store_dialect {
 	/* Appended to a column: it holds an empty text / an empty JSON. */
 	const char *text_empty, *json_empty;
 };
+
+/* The filter's size against LIMIT_FILTER_DEPTH (APP_EPARAM) and
+ * LIMIT_FILTER_CONDITIONS (APP_EINPUT_LIMIT), as a query or a node's saved
+ * config gives it; 0 or the error with why filled. */
+int store_filter_bounds(json_object *filter, char *why, size_t n);
 
 /* One compilation: the SQL being written and the values it binds. */
 struct store_filter {

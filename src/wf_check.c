@@ -13,7 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "err.h"
 #include "jsonx.h"
+#include "limits.h"
+#include "store_filter.h"
 
 #define JOI_MAX_SAFE 9007199254740991.0 /* Number.MAX_SAFE_INTEGER */
 
@@ -179,4 +182,45 @@ int wf_check_type(json_object *config, const char *key,
 		return 0;
 	snprintf(err, errlen, "\"%s\" must be %s", key, what);
 	return -1;
+}
+
+/* The input limits inside a saved config: its strings (expressions,
+ * templates), every "filter" and "appends" in it.  A config over a limit
+ * is refused when saved, not when it runs. */
+int wf_check_bounds(json_object *v, char *err, size_t n)
+{
+	int rc = 0;
+	switch (json_object_get_type(v)) {
+	case json_type_string:
+		if (json_object_get_string_len(v) > LIMIT_CONFIG_STRING) {
+			snprintf(err, n, "a text of %d bytes, more than %d",
+				 json_object_get_string_len(v),
+				 LIMIT_CONFIG_STRING);
+			return APP_EINPUT_LIMIT;
+		}
+		return 0;
+	case json_type_array:
+		for (size_t i = 0; !rc && i < json_object_array_length(v); i++)
+			rc = wf_check_bounds(json_object_array_get_idx(v, i),
+					     err, n);
+		return rc;
+	case json_type_object:
+		break;
+	default:
+		return 0;
+	}
+	json_object_object_foreach(v, k, m) {
+		if (!strcmp(k, "filter") &&
+		    (rc = store_filter_bounds(m, err, n)))
+			return rc;
+		if (!strcmp(k, "appends") &&
+		    json_object_is_type(m, json_type_array) &&
+		    json_object_array_length(m) > LIMIT_APPENDS) {
+			snprintf(err, n, "more than %d appends", LIMIT_APPENDS);
+			return APP_EINPUT_LIMIT;
+		}
+		if ((rc = wf_check_bounds(m, err, n)))
+			return rc;
+	}
+	return 0;
 }

@@ -7,6 +7,7 @@
 #include "err.h"
 #include "jsonx.h"
 #include "util.h"
+#include "wf_int.h"
 #include "wf_node.h"
 #include "wf_version.h"
 
@@ -68,6 +69,13 @@ int wf_graph_check(struct rctx *x, const char *type, json_object *config)
 	if (config && !json_object_is_type(config, json_type_object)) {
 		x->message = "\"config\" must be of type object";
 		return rec_fail(x, APP_EVALIDATION, "node config is not an object");
+	}
+	int over = config ? wf_check_bounds(config, err, sizeof(err)) : 0;
+	if (over) {
+		snprintf(x->msgbuf, sizeof(x->msgbuf), "%s", err);
+		x->message = x->msgbuf;
+		return rec_fail(x, over, "the %s node's config is over a limit: "
+				"%s", type, err);
 	}
 	if (t->validate(x->app, config, err, sizeof(err))) {
 		snprintf(x->msgbuf, sizeof(x->msgbuf), "%s", err);

@@ -56,6 +56,9 @@ int wf_check_number(json_object *v, const char *label, double *out, char *err,
 /* One of the strings in `valid` (NULL-terminated). */
 int wf_check_oneof(json_object *v, const char *label, const char *const *valid,
 		   char *err, size_t n);
+/* The input limits inside a saved config (limits.h): 0, or
+ * APP_EINPUT_LIMIT / APP_EPARAM with err filled. */
+int wf_check_bounds(json_object *v, char *err, size_t n);
 /* config[key], when present, has JSON type t (`what` names it). */
 int wf_check_type(json_object *config, const char *key, enum json_type t,
 		  const char *what, char *err, size_t errlen);

@@ -19,10 +19,11 @@
 
 #include "app.h"
 #include "buf.h"
+#include "limits.h"
 #include "records.h"
 
 /* Keys one triggerWorkflows parameter may name (counted as given). */
-#define WF_TRIGGER_MAX_KEYS 64
+#define WF_TRIGGER_MAX_KEYS LIMIT_TRIGGER_KEYS
 
 /* Who starts the executions: $context.user and $context.roleName. */
 struct wf_caller {

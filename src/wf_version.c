@@ -169,6 +169,9 @@ json_object *wf_version_check_config(struct app *a, json_object *config)
 	ap = jsonx_get(config, "appends");
 	if (ap && !json_object_is_type(ap, json_type_array))
 		add_msg(msgs, "\"appends\" must be an array");
+	char over[256];
+	if (wf_check_bounds(config, over, sizeof(over)))
+		add_msg(msgs, over);
 	return msgs;
 }
 
