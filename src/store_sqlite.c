@@ -25,7 +25,6 @@
 
 #define STORE_VERSION 1
 #define STORE_APP_ID 0x666c6f77 /* "flow" */
-#define STORE_CHECKPOINT_FRAMES 8000
 
 const char *store_sqlite_errmsg(const struct store_sqlite *st)
 {
@@ -268,45 +267,12 @@ static int wal_seen(void *ctx, sqlite3 *db, const char *name, int frames)
 	return SQLITE_OK;
 }
 
-/* Under steady load some reader always holds a recent snapshot, so a
- * PASSIVE checkpoint never lets the WAL start over and the file grows
- * without bound (seen: 900 MB in 12 s).  Every STORE_CHECKPOINT_FRAMES
- * frames the WAL is first copied into the database with a PASSIVE
- * checkpoint, which runs beside the writers and pays the two fsyncs; then
- * the writers' lock is taken (only if it is free: a busy queue means try
- * later), and a RESTART checkpoint waits briefly for readers, copies the
- * frames of the last moments and lets the next writer reuse the file from
- * its start.  (One RESTART alone held every writer for 25-30 ms; this way
- * the lock is held 2-4 ms.) */
+/* After the response: wake the checkpoint thread when the WAL grew
+ * (store_sqlite_ckpt.c). */
 void store_sqlite_maintain(struct store_sqlite *st)
 {
-	int log = 0, done = 0;
-	long saved;
-
-	if (!st || st->depth)
-		return;
-	if (st->wal_frames < st->wal_checked)
-		st->wal_checked = 0; /* the WAL restarted from its beginning */
-	if (st->wal_frames < st->wal_copied)
-		st->wal_copied = 0;
-	if (st->wal_frames - st->wal_checked < STORE_CHECKPOINT_FRAMES ||
-	    store_sqlite_damaged(st))
-		return;
-	if (st->wal_frames - st->wal_copied >= STORE_CHECKPOINT_FRAMES / 8) {
-		sqlite3_wal_checkpoint_v2(st->db, NULL,
-					  SQLITE_CHECKPOINT_PASSIVE, &log, &done);
-		st->wal_copied = st->wal_frames;
-	}
-	if (st->writer_fd >= 0 && flock(st->writer_fd, LOCK_EX | LOCK_NB))
-		return;
-	saved = st->busy_timeout;
-	st->busy_timeout = 200;
-	sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_RESTART, &log,
-				  &done);
-	st->busy_timeout = saved;
-	if (st->writer_fd >= 0)
-		flock(st->writer_fd, LOCK_UN);
-	st->wal_checked = st->wal_frames;
+	if (st && !st->depth)
+		store_sqlite_ckpt_poke(st);
 }
 
 static long env_long(const char *name, long dflt)
@@ -382,6 +348,7 @@ void store_sqlite_close(struct store_sqlite *st)
 {
 	if (!st)
 		return;
+	store_sqlite_ckpt_stop(st);
 	for (int i = 0; i < STORE_CACHE_SLOTS; i++) {
 		sqlite3_finalize(st->cache[i].stmt);
 		free(st->cache[i].sql);

@@ -15,6 +15,8 @@
 
 #define STORE_CACHE_SLOTS 512
 
+struct store_ckpt;
+
 struct stmt_slot {
 	char *sql;
 	sqlite3_stmt *stmt;
@@ -40,8 +42,8 @@ struct store_sqlite {
 	long busy_timeout;    /* ms a statement waits for a lock */
 	int writer_fd;        /* the writers' queue lock file, or -1 */
 	int wal_frames;       /* WAL size after this connection's last commit */
-	int wal_checked;      /* WAL size at this connection's last checkpoint */
-	int wal_copied;       /* WAL size at its last PASSIVE checkpoint */
+	int wal_checked;      /* WAL size when the checkpoint was last asked */
+	struct store_ckpt *ckpt; /* the checkpoint thread, once started */
 	bool writer_locked;
 	bool stale;           /* met a fault a fresh open may cure */
 	bool writing;         /* the open transaction is a write one */
@@ -70,6 +72,11 @@ int store_sqlite_fault(struct store_sqlite *st, int rc, const char *what);
 /* Whether the file was marked damaged (writes are refused then). */
 bool store_sqlite_damaged(struct store_sqlite *st);
 int store_sqlite_refuse_damaged(struct store_sqlite *st);
+/* The checkpoint thread (store_sqlite_ckpt.c): poke after a response
+ * (it starts the thread the first time the WAL is big enough), stop
+ * before the connection closes. */
+void store_sqlite_ckpt_poke(struct store_sqlite *st);
+void store_sqlite_ckpt_stop(struct store_sqlite *st);
 /* Run SQL with no result rows and no parameters. */
 int store_sqlite_exec(struct store_sqlite *st, const char *sql);
 
