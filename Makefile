@@ -70,9 +70,18 @@ BACKENDS ?= sqlite pg
 # make bench BACKEND=pg: the PostgreSQL rows beside SQLite's.
 BACKEND ?= sqlite
 
+# The backends' passes run side by side (each has its own sites, ports and
+# cluster; most of a pass is waiting, not computing), each into its log,
+# printed whole when both are done.
+define each_backend
+	@mkdir -p build; set -e; pids=""; for b in $(BACKENDS); do \
+		$(1) --backend $$b > build/$(2)-$$b.log 2>&1 & pids="$$pids $$!"; \
+	done; rc=0; for p in $$pids; do wait $$p || rc=1; done; \
+	for b in $(BACKENDS); do cat build/$(2)-$$b.log; done; exit $$rc
+endef
+
 test-http: $(PROG)
-	@set -e; for b in $(BACKENDS); do \
-		python3 tests/http/run.py --prog $(CURDIR)/$(PROG) --backend $$b; done
+	$(call each_backend,python3 tests/http/run.py --prog $(CURDIR)/$(PROG),test-http)
 
 # The web console alone: served by lighttpd, Apache, nginx and a shared
 # host, and driven in headless Chromium (tests/http/test_console.py; part of
@@ -96,11 +105,10 @@ test-asan:
 		OPT="-O1 -g -fno-omit-frame-pointer" \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" \
 		test-unit build-asan/flowcgi.fcgi
-	@set -e; for b in $(BACKENDS); do \
-		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	$(call each_backend,ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		python3 tests/http/run.py --prog $(CURDIR)/build-asan/flowcgi.fcgi \
-			--sanitized --backend $$b; done
+			--sanitized,test-asan)
 
 asan: test-asan
 
