@@ -901,8 +901,9 @@ static int filter_obj(struct store_filter *q, const struct coll *c, int t,
 	return 0;
 }
 
-/* Depth (objects within objects) and conditions (members that are not
- * $and/$or) of f, counted from depth d; stops past the depth limit. */
+/* Depth (objects within objects) and conditions (comparisons: members
+ * whose value is no filter object, $and/$or never) of f, counted from
+ * depth d; stops past the depth limit. */
 static void measure(json_object *f, int d, int *depth, long *conds)
 {
 	if (d > *depth)
@@ -919,11 +920,11 @@ static void measure(json_object *f, int d, int *depth, long *conds)
 	}
 	json_object_object_foreach(f, k, v) {
 		bool group = !strcmp(k, "$and") || !strcmp(k, "$or");
-		if (!group)
-			++*conds;
 		if (json_object_is_type(v, json_type_object) ||
 		    (group && json_object_is_type(v, json_type_array)))
 			measure(v, d + 1, depth, conds);
+		else if (!group)
+			++*conds;
 	}
 }
 

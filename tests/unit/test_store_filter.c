@@ -329,17 +329,43 @@ static void test_refusals(void **state)
 	assert_int_equal(refused("{\"category\":{\"$eq\":1}}"), APP_EPARAM);
 }
 
-static void test_depth_limit(void **state)
+/* LIMIT_FILTER_DEPTH objects within objects ($and with an object keeps
+ * the JSON nesting under its own limit); LIMIT_FILTER_CONDITIONS
+ * conditions, which compile to a balanced tree (a chain of a thousand ORs
+ * is past SQLite's expression depth). */
+static void test_limits(void **state)
 {
-	char deep[1024] = "", *p = deep;
+	struct buf many = {0};
 	(void)state;
-	for (int i = 0; i < STORE_FILTER_MAX_DEPTH + 1; i++)
-		p += sprintf(p, "{\"$and\":[");
-	p += sprintf(p, "{\"n\":1}");
-	for (int i = 0; i < STORE_FILTER_MAX_DEPTH + 1; i++)
-		p += sprintf(p, "]}");
-	assert_int_equal(refused(deep), APP_EPARAM);
-	assert_string_equal(why, "filter nested too deep");
+	for (int levels = LIMIT_FILTER_DEPTH; levels >= LIMIT_FILTER_DEPTH - 1;
+	     levels--) {
+		char deep[1024] = "", *p = deep;
+		for (int i = 0; i < levels; i++)
+			p += sprintf(p, "{\"$and\":");
+		p += sprintf(p, "{\"id\":1}");
+		for (int i = 0; i < levels; i++)
+			p += sprintf(p, "}");
+		if (levels == LIMIT_FILTER_DEPTH) {
+			assert_int_equal(refused(deep), APP_EPARAM);
+			assert_non_null(strstr(why, "filter nested too deep"));
+		} else {
+			MATCH(deep, "1");
+		}
+	}
+
+	buf_puts(&many, "{\"$or\":[");
+	for (int i = 0; i < LIMIT_FILTER_CONDITIONS; i++)
+		buf_printf(&many, "%s{\"id\":%d}", i ? "," : "", i % 3 + 2);
+	buf_puts(&many, "]}");
+	MATCH(buf_str(&many), "2,3,4");
+	buf_reset(&many);
+	buf_puts(&many, "{\"$and\":[{\"id\":{\"$gt\":0}},{\"$or\":[");
+	for (int i = 0; i < LIMIT_FILTER_CONDITIONS; i++)
+		buf_printf(&many, "%s{\"id\":%d}", i ? "," : "", i);
+	buf_puts(&many, "]}]}");
+	assert_int_equal(refused(buf_str(&many)), APP_EINPUT_LIMIT);
+	assert_non_null(strstr(why, "1001 conditions"));
+	buf_free(&many);
 }
 
 /* Every operator README names is a row of the table, and no row twice. */
@@ -444,7 +470,7 @@ int main(void)
 		cmocka_unit_test(test_association_paths),
 		cmocka_unit_test(test_sorting),
 		cmocka_unit_test(test_refusals),
-		cmocka_unit_test(test_depth_limit),
+		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_operator_table),
 		cmocka_unit_test(test_dialect),
 	};
