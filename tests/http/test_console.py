@@ -39,6 +39,13 @@ CONSOLE_FILES = {
 }
 
 
+# The browser sees static files and the same API on either database: it
+# runs in the SQLite passes (plain and sanitized), which keeps make test
+# inside CI's time.
+browser_pass = unittest.skipUnless(harness.BACKEND == 'sqlite',
+                                   'the browser runs in the SQLite passes')
+
+
 def missing_browser():
     """What the browser test needs and this machine lacks (Debian packages)."""
     missing = []
@@ -285,13 +292,6 @@ class SharedHostingConsole(_ConsoleServing, unittest.TestCase):
         })
         self.assertEqual(p.returncode, 0, 'browser test failed:\n%s\n%s\n--- server log:\n%s' % (
             p.stdout, p.stderr[-3000:], self.server.log_tail(1500)))
-
-
-# The browser sees static files and the same API on either database: it
-# runs in the SQLite passes (plain and sanitized), which keeps make test
-# inside CI's time.
-browser_pass = unittest.skipUnless(harness.BACKEND == 'sqlite',
-                                   'the browser runs in the SQLite passes')
 
 
 def run_browser(site, spec, timeout=150):
