@@ -16,6 +16,7 @@
 #include "err.h"
 #include "jsonx.h"
 #include "maint.h"
+#include "metrics.h"
 #include "records.h"
 #include "store.h"
 #include "util.h"
@@ -418,9 +419,11 @@ static int cmd_run_queue(struct opts *o)
 	int n = 0, rc;
 	if (open_app(&a, o->db, false))
 		return 1;
+	metrics_open(a.cfg.db_path); /* its executions count with the server's */
 	wf_queue_recover(&a);
 	rc = wf_queue_run(&a, &n);
 	printf("%d queued execution(s) run\n", n);
+	metrics_close();
 	app_close(&a);
 	return rc ? 1 : 0;
 }

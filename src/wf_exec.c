@@ -11,6 +11,7 @@
 #include "err.h"
 #include "jsonx.h"
 #include "log.h"
+#include "metrics.h"
 #include "records.h"
 #include "store.h"
 #include "util.h"
@@ -427,6 +428,12 @@ int wf_exec_save(struct wf_exec *e, int64_t *id)
 		e->id = json_object_get_int64(rec);
 	}
 	*id = e->id;
+	/* Once per execution, even when its history is written again after
+	 * a rollback. */
+	if (e->status != WF_QUEUEING && !e->counted) {
+		metrics_execution(e->flow->key, e->status);
+		e->counted = true;
+	}
 out:
 	if (rc)
 		log_error("saving execution of workflow %lld: %s",
