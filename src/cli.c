@@ -31,6 +31,9 @@ struct opts {
 	const char *password, *email, *username, *user, *expires;
 	const char *roles[16];
 	int nroles;
+	const char *older_than;
+	const char *statuses[8]; /* --status, each a comma list */
+	int nstatuses;
 };
 
 static void usage(FILE *f)
@@ -47,6 +50,12 @@ static void usage(FILE *f)
 	      "                                 print an API-key token\n"
 	      "  run-queue [--db FILE]          run queued asynchronous work\n"
 	      "  maintain [--db FILE]           the maintenance step now (cron)\n"
+	      "  prune --older-than 30d [--status S[,S...]]... [--db FILE]\n"
+	      "                                 delete ended executions (and their\n"
+	      "                                 jobs) created longer ago, then give\n"
+	      "                                 the space back; S: resolved, failed,\n"
+	      "                                 error, aborted, canceled, rejected,\n"
+	      "                                 retry_needed (default: all of them)\n"
 	      "  routes                         print the route table (resource,\n"
 	      "                                 action, ACL action, access, lock,\n"
 	      "                                 handler; tab-separated)\n"
@@ -75,6 +84,14 @@ static int parse_opts(int argc, char **argv, int from, struct opts *o)
 			slot = &o->user;
 		else if (!strcmp(k, "--expires"))
 			slot = &o->expires;
+		else if (!strcmp(k, "--older-than"))
+			slot = &o->older_than;
+		else if (!strcmp(k, "--status")) {
+			if (i + 1 >= argc || o->nstatuses == 8)
+				goto bad;
+			o->statuses[o->nstatuses++] = argv[++i];
+			continue;
+		}
 		else if (!strcmp(k, "--role")) {
 			if (i + 1 >= argc || o->nroles == 16)
 				goto bad;
@@ -441,8 +458,73 @@ static int cmd_maintain(struct opts *o)
 		fprintf(stderr, "flowcgi: maintenance failed: %s\n",
 			store_errmsg(a.st));
 	else
-		printf("expired idempotency keys removed: %lld\n",
-		       (long long)rep.idempotency_keys);
+		printf("expired idempotency keys removed: %lld\n"
+		       "executions pruned: %lld\n",
+		       (long long)rep.idempotency_keys,
+		       (long long)rep.executions);
+	app_close(&a);
+	return rc ? 1 : 0;
+}
+
+/* The statuses of --status (comma lists, repeatable) into p. */
+static int prune_statuses(struct opts *o, struct maint_prune *p)
+{
+	for (int i = 0; i < o->nstatuses; i++) {
+		char *list = strdup(o->statuses[i]), *save = NULL;
+		int bad = 0;
+		for (char *s = strtok_r(list, ",", &save); s && !bad;
+		     s = strtok_r(NULL, ",", &save)) {
+			int st;
+			if (maint_status(s, &st)) {
+				fprintf(stderr, "flowcgi: --status %s: not an ended "
+						"status (resolved, failed, error, "
+						"aborted, canceled, rejected, "
+						"retry_needed); queued and started "
+						"executions are never pruned\n",
+					s);
+				bad = 1;
+			} else if (p->nstatuses == 8) {
+				fputs("flowcgi: too many --status values\n", stderr);
+				bad = 1;
+			} else {
+				p->statuses[p->nstatuses++] = st;
+			}
+		}
+		free(list);
+		if (bad)
+			return -1;
+	}
+	return 0;
+}
+
+/* prune: ended executions older than --older-than, then the space. */
+static int cmd_prune(struct opts *o)
+{
+	struct maint_prune p = {0};
+	struct app a;
+	int64_t n = 0, before = -1, after = -1, wal = 0, freed = 0;
+	int rc;
+
+	if (!o->older_than || (p.older_than_ms = maint_age(o->older_than)) < 0) {
+		fputs("flowcgi: prune needs --older-than AGE (30d, 12h, 90m, ...)\n",
+		      stderr);
+		return 2;
+	}
+	if (prune_statuses(o, &p))
+		return 2;
+	if (open_app(&a, o->db, false))
+		return 1;
+	store_size(a.st, &before, &wal);
+	rc = maint_prune(&a, &p, &n);
+	if (!rc)
+		rc = store_compact(a.st, true, &freed);
+	store_size(a.st, &after, &wal);
+	if (rc)
+		fprintf(stderr, "flowcgi: prune failed: %s\n", store_errmsg(a.st));
+	printf("executions pruned: %lld\n", (long long)n);
+	if (before >= 0 && after >= 0)
+		printf("database size: %lld -> %lld bytes\n", (long long)before,
+		       (long long)after);
 	app_close(&a);
 	return rc ? 1 : 0;
 }
@@ -469,6 +551,7 @@ static const struct command {
 	{"init", cmd_init},         {"user add", cmd_user_add},
 	{"token", cmd_token},       {"run-queue", cmd_run_queue},
 	{"routes", cmd_routes},     {"maintain", cmd_maintain},
+	{"prune", cmd_prune},
 };
 
 int cli_run(int argc, char **argv)
