@@ -175,7 +175,12 @@ static const struct api_route routes[] = {
 	      "List the jobs of an execution"),
 	ADMIN("jobs", NULL, "get", API_READ, api_jobs_get, "Get a job"),
 
-	/* Operations: its own check (FLOWCGI_METRICS_TOKEN, or root/admin). */
+	/* Documents.  The OpenAPI description, from this table and the live
+	 * schema; the metrics check their own caller (FLOWCGI_METRICS_TOKEN,
+	 * or root/admin). */
+	ROUTE("openapi", NULL, "get", NULL, NULL, API_USER, API_READ, 0,
+	      api_openapi_get,
+	      "This API as an OpenAPI 3.1 document (GET /api/openapi.json)"),
 	ROUTE("metrics", NULL, "get", NULL, NULL, API_PUBLIC, API_READ, 0,
 	      api_metrics_get,
 	      "Prometheus metrics of every process of this server"),

@@ -76,8 +76,9 @@ API_HANDLER(api_trigger_collection);
 API_HANDLER(api_trigger_global);
 API_HANDLER(api_trigger_execute);
 API_HANDLER(api_trigger_retry);
-/* api_metrics.c */
+/* api_metrics.c, api_openapi.c */
 API_HANDLER(api_metrics_get);
+API_HANDLER(api_openapi_get);
 /* api_webhooks.c */
 API_HANDLER(api_webhooks_trigger);
 /* api_auth.c */

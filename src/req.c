@@ -199,6 +199,9 @@ int req_route(struct req *r)
 				r->path ? r->path : "/");
 	char *name = segs[n >= 3 ? 2 : 0];
 	char *colon = strchr(name, ':');
+	/* The OpenAPI document's usual name: the resource "openapi". */
+	if (n == 1 && !strcmp(name, "openapi.json"))
+		name[7] = 0;
 	if (colon) {
 		*colon = 0;
 		r->action = colon + 1;
