@@ -175,6 +175,16 @@ static const struct api_route routes[] = {
 	      "List the jobs of an execution"),
 	ADMIN("jobs", NULL, "get", API_READ, api_jobs_get, "Get a job"),
 
+	/* Documents.  The OpenAPI description, from this table and the live
+	 * schema; the metrics check their own caller (FLOWCGI_METRICS_TOKEN,
+	 * or root/admin). */
+	ROUTE("openapi", NULL, "get", NULL, NULL, API_USER, API_READ, 0,
+	      api_openapi_get,
+	      "This API as an OpenAPI 3.1 document (GET /api/openapi.json)"),
+	ROUTE("metrics", NULL, "get", NULL, NULL, API_PUBLIC, API_READ, 0,
+	      api_metrics_get,
+	      "Prometheus metrics of every process of this server"),
+
 	/* Signed webhooks: the signature is the credential. */
 	ROUTE("webhooks", NULL, "trigger", NULL, NULL, API_PUBLIC, API_WRITE,
 	      API_RAW_BODY, api_webhooks_trigger,
@@ -280,6 +290,14 @@ int api_route_find(struct req *r, const struct api_route **rt)
 	*rt = NULL;
 	if (r->rest) {
 		r->action = rest_action(r->method, r->index != NULL);
+		/* A document (metrics, openapi.json) has one action, get, which
+		 * GET on its name reaches. */
+		if (r->action && !r->index && !strcmp(r->action, "list") &&
+		    !route_match(r)) {
+			r->action = "get";
+			if (!route_match(r))
+				r->action = "list";
+		}
 		if (!r->action || !(*rt = route_match(r)))
 			return req_fail(r, APP_EMETHOD,
 					"%s has no action for this path",
@@ -323,7 +341,7 @@ static const struct coll *system_collection(struct req *r)
 
 /* The token: Authorization: Bearer, else ?token= (hosts that drop the
  * header). */
-static const char *bearer(struct req *r)
+const char *api_bearer(struct req *r)
 {
 	const char *h = r->authorization, *q;
 	if (h) {
@@ -341,10 +359,10 @@ static const char *bearer(struct req *r)
 	return q && *q ? q : NULL;
 }
 
-static int authenticate(struct req *r)
+int api_authenticate(struct req *r)
 {
 	struct err_why e = {0};
-	int rc = auth_identify(r->app, bearer(r), r->accept, true, &r->who, &e);
+	int rc = auth_identify(r->app, api_bearer(r), r->accept, true, &r->who, &e);
 	if (!rc)
 		rc = auth_role(r->app, r->x_role, &r->who, &e);
 	return rc ? api_fail_why(r, &e) : 0;
@@ -390,7 +408,7 @@ static int admit(struct req *r, struct api_target *t)
 	struct app *a = r->app;
 	int rc;
 
-	if (rt->access != API_PUBLIC && (rc = authenticate(r)))
+	if (rt->access != API_PUBLIC && (rc = api_authenticate(r)))
 		return rc;
 	if (rt->access == API_ADMIN && !acl_is_admin(a, r->who.role))
 		return req_fail(r, APP_EDENIED,
@@ -417,7 +435,7 @@ static int admit(struct req *r, struct api_target *t)
  * token and the role (an anonymous caller learns nothing more). */
 static int no_action(struct req *r, const char *name)
 {
-	int rc = authenticate(r);
+	int rc = api_authenticate(r);
 	if (rc)
 		return rc;
 	return req_fail(r, APP_ENOT_FOUND, "action \"%s\" does not exist on \"%s\"",

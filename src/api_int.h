@@ -35,6 +35,10 @@ struct api_target {
 void api_rctx(struct req *r, struct rctx *x);
 /* Copy a records error onto the request; returns rc. */
 int api_rfail(struct req *r, struct rctx *x, int rc);
+/* The bearer token (Authorization, else ?token=), or NULL. */
+const char *api_bearer(struct req *r);
+/* Authenticate the caller and check the role (401); 0 when signed in. */
+int api_authenticate(struct req *r);
 /* Copy a security or engine error onto the request; returns its code. */
 int api_fail_why(struct req *r, const struct err_why *w);
 /* Query parameters in NocoBase's forms. */
@@ -72,6 +76,9 @@ API_HANDLER(api_trigger_collection);
 API_HANDLER(api_trigger_global);
 API_HANDLER(api_trigger_execute);
 API_HANDLER(api_trigger_retry);
+/* api_metrics.c, api_openapi.c */
+API_HANDLER(api_metrics_get);
+API_HANDLER(api_openapi_get);
 /* api_webhooks.c */
 API_HANDLER(api_webhooks_trigger);
 /* api_auth.c */

@@ -189,7 +189,10 @@ API_HANDLER(api_trigger_execute)
 	if (rc)
 		return api_rfail(r, &x, rc);
 	exo = json_object_new_object();
-	json_object_object_add(exo, "id", json_object_new_int64(w.exec_id));
+	/* No id: deleted as it ended (options.deleteExecutionOnStatus). */
+	json_object_object_add(exo, "id", w.exec_id
+					? json_object_new_int64(w.exec_id)
+					: NULL);
 	json_object_object_add(exo, "status", json_object_new_int(w.status));
 	out = json_object_new_object();
 	json_object_object_add(out, "execution", exo);
@@ -197,7 +200,7 @@ API_HANDLER(api_trigger_execute)
 		json_object_object_add(out, "newVersionId",
 				       json_object_new_int64(w.new_version));
 	r->exec_ids[0] = w.exec_id;
-	r->nexec_ids = 1;
+	r->nexec_ids = w.exec_id ? 1 : 0;
 	req_set_data(r, out);
 	return 0;
 }
@@ -220,13 +223,14 @@ API_HANDLER(api_trigger_retry)
 	if ((rc = wf_execute_retry(&x, &w)))
 		return api_rfail(r, &x, rc);
 	out = json_object_new_object();
-	json_object_object_add(out, "id", json_object_new_int64(w.new_id));
+	json_object_object_add(out, "id", w.new_id ? json_object_new_int64(w.new_id)
+						   : NULL);
 	json_object_object_add(out, "status", w.status == WF_QUEUEING
 						      ? NULL
 						      : json_object_new_int(w.status));
 	json_object_object_add(out, "retryOfId", json_object_new_int64(w.exec_id));
 	r->exec_ids[0] = w.new_id;
-	r->nexec_ids = 1;
+	r->nexec_ids = w.new_id ? 1 : 0;
 	req_set_data(r, out);
 	return 0;
 }

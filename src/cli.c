@@ -17,6 +17,7 @@
 #include "err.h"
 #include "jsonx.h"
 #include "maint.h"
+#include "metrics.h"
 #include "records.h"
 #include "store.h"
 #include "util.h"
@@ -32,6 +33,9 @@ struct opts {
 	const char *password, *email, *username, *user, *expires;
 	const char *roles[16];
 	int nroles;
+	const char *older_than;
+	const char *statuses[8]; /* --status, each a comma list */
+	int nstatuses;
 };
 
 static void usage(FILE *f)
@@ -56,6 +60,12 @@ static void usage(FILE *f)
 	      "                                 copy a whole site (SQLite to\n"
 	      "                                 PostgreSQL); the target must be\n"
 	      "                                 empty\n"
+	      "  prune --older-than 30d [--status S[,S...]]... [--db FILE]\n"
+	      "                                 delete ended executions (and their\n"
+	      "                                 jobs) created longer ago, then give\n"
+	      "                                 the space back; S: resolved, failed,\n"
+	      "                                 error, aborted, canceled, rejected,\n"
+	      "                                 retry_needed (default: all of them)\n"
 	      "  routes                         print the route table (resource,\n"
 	      "                                 action, ACL action, access, lock,\n"
 	      "                                 handler; tab-separated)\n"
@@ -89,6 +99,14 @@ static int parse_opts(int argc, char **argv, int from, struct opts *o)
 			slot = &o->from;
 		else if (!strcmp(k, "--to"))
 			slot = &o->to;
+		else if (!strcmp(k, "--older-than"))
+			slot = &o->older_than;
+		else if (!strcmp(k, "--status")) {
+			if (i + 1 >= argc || o->nstatuses == 8)
+				goto bad;
+			o->statuses[o->nstatuses++] = argv[++i];
+			continue;
+		}
 		else if (!strcmp(k, "--role")) {
 			if (i + 1 >= argc || o->nroles == 16)
 				goto bad;
@@ -433,9 +451,11 @@ static int cmd_run_queue(struct opts *o)
 	int n = 0, rc;
 	if (open_app(&a, o->db, false))
 		return 1;
+	metrics_open(a.cfg.db_path); /* its executions count with the server's */
 	wf_queue_recover(&a);
 	rc = wf_queue_run(&a, &n);
 	printf("%d queued execution(s) run\n", n);
+	metrics_close();
 	app_close(&a);
 	return rc ? 1 : 0;
 }
@@ -453,8 +473,73 @@ static int cmd_maintain(struct opts *o)
 		fprintf(stderr, "flowcgi: maintenance failed: %s\n",
 			store_errmsg(a.st));
 	else
-		printf("expired idempotency keys removed: %lld\n",
-		       (long long)rep.idempotency_keys);
+		printf("expired idempotency keys removed: %lld\n"
+		       "executions pruned: %lld\n",
+		       (long long)rep.idempotency_keys,
+		       (long long)rep.executions);
+	app_close(&a);
+	return rc ? 1 : 0;
+}
+
+/* The statuses of --status (comma lists, repeatable) into p. */
+static int prune_statuses(struct opts *o, struct maint_prune *p)
+{
+	for (int i = 0; i < o->nstatuses; i++) {
+		char *list = strdup(o->statuses[i]), *save = NULL;
+		int bad = 0;
+		for (char *s = strtok_r(list, ",", &save); s && !bad;
+		     s = strtok_r(NULL, ",", &save)) {
+			int st;
+			if (maint_status(s, &st)) {
+				fprintf(stderr, "flowcgi: --status %s: not an ended "
+						"status (resolved, failed, error, "
+						"aborted, canceled, rejected, "
+						"retry_needed); queued and started "
+						"executions are never pruned\n",
+					s);
+				bad = 1;
+			} else if (p->nstatuses == 8) {
+				fputs("flowcgi: too many --status values\n", stderr);
+				bad = 1;
+			} else {
+				p->statuses[p->nstatuses++] = st;
+			}
+		}
+		free(list);
+		if (bad)
+			return -1;
+	}
+	return 0;
+}
+
+/* prune: ended executions older than --older-than, then the space. */
+static int cmd_prune(struct opts *o)
+{
+	struct maint_prune p = {0};
+	struct app a;
+	int64_t n = 0, before = -1, after = -1, wal = 0, freed = 0;
+	int rc;
+
+	if (!o->older_than || (p.older_than_ms = maint_age(o->older_than)) < 0) {
+		fputs("flowcgi: prune needs --older-than AGE (30d, 12h, 90m, ...)\n",
+		      stderr);
+		return 2;
+	}
+	if (prune_statuses(o, &p))
+		return 2;
+	if (open_app(&a, o->db, false))
+		return 1;
+	store_size(a.st, &before, &wal);
+	rc = maint_prune(&a, &p, &n);
+	if (!rc)
+		rc = store_compact(a.st, true, &freed);
+	store_size(a.st, &after, &wal);
+	if (rc)
+		fprintf(stderr, "flowcgi: prune failed: %s\n", store_errmsg(a.st));
+	printf("executions pruned: %lld\n", (long long)n);
+	if (before >= 0 && after >= 0)
+		printf("database size: %lld -> %lld bytes\n", (long long)before,
+		       (long long)after);
 	app_close(&a);
 	return rc ? 1 : 0;
 }
@@ -555,6 +640,7 @@ static const struct command {
 	{"token", cmd_token},       {"run-queue", cmd_run_queue},
 	{"routes", cmd_routes},     {"maintain", cmd_maintain},
 	{"copy", cmd_copy},         {"check", cmd_check},
+	{"prune", cmd_prune},
 };
 
 int cli_run(int argc, char **argv)

@@ -14,6 +14,7 @@
 #include "app.h"
 #include "cli.h"
 #include "jsonx.h"
+#include "metrics.h"
 #include "serve.h"
 #include "wf_http.h"
 
@@ -71,7 +72,9 @@ int main(int argc, char **argv)
 	wf_http_global_init();
 	app_config_load(&cfg, NULL);
 	app_open(&a, &cfg);
+	metrics_open(a.cfg.db_path);
 	rc = FCGX_IsCGI() ? serve_cgi(&a) : serve_fcgi(&a);
+	metrics_close();
 	app_close(&a);
 	wf_http_global_cleanup();
 	jsonx_cleanup();

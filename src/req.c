@@ -247,6 +247,9 @@ int req_route(struct req *r)
 				r->path ? r->path : "/");
 	char *name = segs[n >= 3 ? 2 : 0];
 	char *colon = strchr(name, ':');
+	/* The OpenAPI document's usual name: the resource "openapi". */
+	if (n == 1 && !strcmp(name, "openapi.json"))
+		name[7] = 0;
 	if (colon) {
 		*colon = 0;
 		r->action = colon + 1;
@@ -306,6 +309,8 @@ const char *req_body_text(struct req *r)
 {
 	json_object *body;
 
+	if (!r->err && r->text_body)
+		return r->text_body;
 	if (r->out_body)
 		return r->out_body;
 	body = json_object_new_object();
@@ -332,10 +337,14 @@ void req_render(struct req *r, struct buf *out)
 
 	buf_printf(out,
 		   "Status: %d %s\r\n"
-		   "Content-Type: application/json; charset=utf-8\r\n"
+		   "Content-Type: %s\r\n"
 		   "Content-Length: %zu\r\n"
 		   "Cache-Control: no-store\r\n",
-		   status, err_status_text(status), strlen(text));
+		   status, err_status_text(status),
+		   !r->err && r->text_body && r->text_type
+			   ? r->text_type
+			   : "application/json; charset=utf-8",
+		   strlen(text));
 	if (r->request_id)
 		buf_printf(out, "X-Request-Id: %s\r\n", r->request_id);
 	if (r->nexec_ids) {

@@ -76,6 +76,10 @@ struct req {
 	int nexec_ids;
 	bool dry_run;               /* roll everything back (?dryRun=true) */
 	const char *out_body;       /* the rendered body, once rendered */
+	/* A handler's own body and its type instead of the JSON envelope
+	 * (metrics text); used only when the request succeeds. */
+	const char *text_body;
+	const char *text_type;
 	/* Idempotency-Key: the answer to store (scope "<user>:<key>" and
 	 * the request's fingerprint), or one replayed from the store. */
 	const char *idem_scope;

@@ -12,6 +12,7 @@
 #include "err.h"
 #include "log.h"
 #include "maint.h"
+#include "metrics.h"
 #include "req.h"
 #include "store.h"
 #include "util.h"
@@ -64,7 +65,8 @@ static bool read_body(struct req *r, const struct serve_io *io)
 	return (long long)got == want;
 }
 
-/* The request log: one line per request, with the route it took. */
+/* The request log: one line per request, with the route it took; the
+ * same request counted in the metrics under the same route name. */
 static void log_line(struct req *r)
 {
 	struct buf route = {0}, line = {0};
@@ -74,6 +76,8 @@ static void log_line(struct req *r)
 	}
 	req_log_line(r, r->route ? buf_str(&route) : NULL, &line);
 	log_request(line.data, line.len);
+	metrics_request(r->route ? buf_str(&route) : NULL, req_status(r),
+			(double)(util_mono_us() - r->started_us) / 1e6);
 	buf_free(&route);
 	buf_free(&line);
 }
@@ -155,6 +159,7 @@ int serve_fcgi(struct app *a)
 		log_error("FCGX_Init failed");
 		return 1;
 	}
+	metrics_register_process();
 	/* Work a dead process left behind: orphans become ABORTED, queued
 	 * executions run now, before the first request. */
 	wf_queue_recover(a);

@@ -117,6 +117,18 @@ void store_maintain(struct store *st)
 		store_sqlite_maintain(st->lite);
 }
 
+int store_size(struct store *st, int64_t *db, int64_t *wal)
+{
+	return st->pg ? store_pg_size(st->pg, db, wal)
+		      : store_sqlite_size(st->lite, db, wal);
+}
+
+int store_compact(struct store *st, bool all, int64_t *freed)
+{
+	return st->pg ? store_pg_compact(st->pg, all, freed)
+		      : store_sqlite_compact(st->lite, all, freed);
+}
+
 bool store_stale(const struct store *st)
 {
 	return st->lite && store_sqlite_stale(st->lite);

@@ -71,6 +71,16 @@ bool store_stale(const struct store *st);
  * integrity_check; 0 when sound (and a damaged mark is lifted),
  * APP_EDB_CORRUPT when not.  *report (malloc'd) says what was found. */
 int store_check(struct store *st, char **report);
+/* The database's size in bytes, and its write-ahead log's (0: none), for
+ * the metrics; -1 where the backend cannot tell. */
+int store_size(struct store *st, int64_t *db, int64_t *wal);
+/* Give the space of deleted rows back to the file system, outside any
+ * transaction.  SQLite: an incremental vacuum of all free pages (all) or
+ * of a bounded number (the maintenance step), then a WAL checkpoint so the
+ * file shrinks; a database made before auto_vacuum=INCREMENTAL is switched
+ * by one full VACUUM, and only when all is asked (prune).  PostgreSQL:
+ * nothing, autovacuum reuses the space.  *freed: bytes the file lost. */
+int store_compact(struct store *st, bool all, int64_t *freed);
 
 /* Key/value settings (the app secret, token policy). *val is malloc'd,
  * NULL when absent. */

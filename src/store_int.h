@@ -33,6 +33,8 @@ bool store_sqlite_in_txn(const struct store_sqlite *st);
 void store_sqlite_maintain(struct store_sqlite *st);
 int store_sqlite_check(struct store_sqlite *st, char **report);
 bool store_sqlite_stale(const struct store_sqlite *st);
+int store_sqlite_size(struct store_sqlite *st, int64_t *db, int64_t *wal);
+int store_sqlite_compact(struct store_sqlite *st, bool all, int64_t *freed);
 int store_sqlite_meta_get(struct store_sqlite *st, const char *key, char **val);
 int store_sqlite_meta_set(struct store_sqlite *st, const char *key,
 		const char *val);
@@ -88,6 +90,8 @@ void store_pg_abort(struct store_pg *st);
 bool store_pg_in_txn(const struct store_pg *st);
 void store_pg_maintain(struct store_pg *st);
 int store_pg_check(struct store_pg *st, char **report);
+int store_pg_size(struct store_pg *st, int64_t *db, int64_t *wal);
+int store_pg_compact(struct store_pg *st, bool all, int64_t *freed);
 int store_pg_meta_get(struct store_pg *st, const char *key, char **val);
 int store_pg_meta_set(struct store_pg *st, const char *key, const char *val);
 int store_pg_counters(struct store_pg *st, int64_t *schema_v, int64_t *wf_v,

@@ -834,3 +834,30 @@ int store_pg_migrate(struct store_pg *st)
 	}
 	return store_pg_commit(st);
 }
+
+/* ---- size and space (metrics, prune) ---- */
+
+/* The database's size as the server counts it; its WAL is the server's,
+ * shared by every database, so none is reported. */
+int store_pg_size(struct store_pg *st, int64_t *db, int64_t *wal)
+{
+	char *v = NULL;
+	int rc = one_text(st, "SELECT pg_database_size(current_database())",
+			  NULL, &v);
+	*db = -1;
+	*wal = -1;
+	if (!rc && v)
+		*db = strtoll(v, NULL, 10);
+	free(v);
+	return rc;
+}
+
+/* Autovacuum reuses the space of deleted rows; giving it back to the
+ * file system (VACUUM FULL) would lock the tables: nothing here. */
+int store_pg_compact(struct store_pg *st, bool all, int64_t *freed)
+{
+	(void)st;
+	(void)all;
+	*freed = 0;
+	return 0;
+}

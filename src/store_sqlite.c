@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -328,8 +329,11 @@ int store_sqlite_open(const char *path, bool create, struct store_sqlite **out)
 	 * this process still holds the writers' lock.  store_maintain runs
 	 * it after the response instead. */
 	sqlite3_wal_hook(st->db, wal_seen, st);
+	/* Before the first table (it is a no-op after): a new database can
+	 * give deleted space back with an incremental vacuum (compact). */
 	if (!rc && create)
-		rc = store_sqlite_exec(st, "PRAGMA journal_mode=WAL;");
+		rc = store_sqlite_exec(st, "PRAGMA auto_vacuum=INCREMENTAL;"
+					   "PRAGMA journal_mode=WAL;");
 	/* SQLite falls back to reading a file it may not write, silently:
 	 * such a connection is opened again next request, so that writes
 	 * come back with the operator's fix. */
@@ -870,4 +874,64 @@ out:
 		return rc;
 	}
 	return store_sqlite_commit(st);
+}
+
+/* ---- size and space (metrics, prune) ---- */
+
+#define STORE_COMPACT_PAGES 2048 /* per maintenance step: 8 MB of 4 KiB */
+
+static int64_t file_size(const char *path)
+{
+	struct stat sb;
+	return stat(path, &sb) ? -1 : (int64_t)sb.st_size;
+}
+
+int store_sqlite_size(struct store_sqlite *st, int64_t *db, int64_t *wal)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s-wal", st->path);
+	*db = file_size(st->path);
+	*wal = file_size(path);
+	if (*wal < 0)
+		*wal = 0;
+	return 0;
+}
+
+int store_sqlite_compact(struct store_sqlite *st, bool all, int64_t *freed)
+{
+	int64_t mode = 0, before = file_size(st->path), after;
+	int log = 0, done = 0, rc;
+	char sql[64];
+
+	*freed = 0;
+	if (st->depth)
+		return store_sqlite_failf(st, APP_EINTERNAL,
+					  "compact inside a transaction");
+	if (store_sqlite_damaged(st)) /* a VACUUM rewrites the file */
+		return store_sqlite_refuse_damaged(st);
+	if ((rc = pragma_int(st, "PRAGMA auto_vacuum", &mode)))
+		return rc;
+	if (mode != 2 && !all)
+		return 0;
+	if ((rc = writer_lock(st)))
+		return rc;
+	if (mode != 2) /* 0 none, 1 full: one VACUUM switches the file */
+		rc = store_sqlite_exec(st, "PRAGMA auto_vacuum=INCREMENTAL; "
+					   "VACUUM;");
+	else {
+		snprintf(sql, sizeof(sql), "PRAGMA incremental_vacuum(%d)",
+			 all ? 0 : STORE_COMPACT_PAGES);
+		rc = store_sqlite_exec(st, sql);
+	}
+	/* In WAL mode the file shrinks when the whole WAL is copied back. */
+	if (!rc)
+		sqlite3_wal_checkpoint_v2(st->db, NULL,
+					  all ? SQLITE_CHECKPOINT_TRUNCATE
+					      : SQLITE_CHECKPOINT_PASSIVE,
+					  &log, &done);
+	writer_unlock(st);
+	after = file_size(st->path);
+	if (before > 0 && after >= 0 && after < before)
+		*freed = before - after;
+	return rc;
 }

@@ -124,6 +124,7 @@ struct wf_exec {
 	char error[512];          /* why the execution failed */
 	const struct wf_node *error_node;
 	int64_t id;               /* execution row, once stored */
+	bool counted;             /* its end is in the metrics */
 	json_object *env;         /* $env values read so far */
 };
 

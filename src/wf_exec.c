@@ -11,6 +11,7 @@
 #include "err.h"
 #include "jsonx.h"
 #include "log.h"
+#include "metrics.h"
 #include "records.h"
 #include "store.h"
 #include "util.h"
@@ -375,6 +376,43 @@ static json_object *jobs_data(const struct wf_exec *e)
 	return arr;
 }
 
+/* NocoBase's options.deleteExecutionOnStatus: an execution that ends with
+ * a status the list holds is destroyed as it ends (its jobs with it).
+ * Statuses are compared as numbers, as the processor's includes() does;
+ * a started (0) or queued execution never matches. */
+static bool deleted_on_end(const struct wf_exec *e)
+{
+	json_object *list = jsonx_get(e->flow->options, "deleteExecutionOnStatus");
+	if (e->status == WF_QUEUEING || e->status == WF_PENDING ||
+	    !json_object_is_type(list, json_type_array))
+		return false;
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		json_object *v = json_object_array_get_idx(list, i);
+		if ((json_object_is_type(v, json_type_int) ||
+		     json_object_is_type(v, json_type_double)) &&
+		    json_object_get_double(v) == (double)e->status)
+			return true;
+	}
+	return false;
+}
+
+/* An execution deleted as it ends: a queued one's row goes; a new one is
+ * never written.  Either way it has no id to show (0). */
+static int delete_on_end(struct wf_exec *e, const struct coll *c, int64_t *id)
+{
+	struct app *a = e->app;
+	int64_t n = 0;
+	int rc = 0;
+	if (e->id) {
+		json_object *f = json_object_new_object();
+		json_object_object_add(f, "id", json_object_new_int64(e->id));
+		rc = store_delete(a->st, a->schema, c, f, &n);
+		json_object_put(f);
+	}
+	*id = 0;
+	return rc;
+}
+
 /* One statement per execution: its row carries its jobs, so a trigger
  * writes two pages fewer than with a jobs table and its index. */
 int wf_exec_save(struct wf_exec *e, int64_t *id)
@@ -386,6 +424,10 @@ int wf_exec_save(struct wf_exec *e, int64_t *id)
 	char now[32], started[32];
 	int rc;
 
+	if (deleted_on_end(e)) {
+		rc = delete_on_end(e, c, id);
+		goto out;
+	}
 	util_iso_from_ms(util_now_ms(), now);
 	util_iso_from_ms(e->created_ms, started);
 	json_object_object_add(v, "status", status_json(e->status));
@@ -425,6 +467,12 @@ int wf_exec_save(struct wf_exec *e, int64_t *id)
 	}
 	*id = e->id;
 out:
+	/* Once per execution, even when its history is written again after
+	 * a rollback. */
+	if (!rc && e->status != WF_QUEUEING && !e->counted) {
+		metrics_execution(e->flow->key, e->status);
+		e->counted = true;
+	}
 	if (rc)
 		log_error("saving execution of workflow %lld: %s",
 			  (long long)e->flow->id, x.reason[0] ? x.reason

@@ -28,6 +28,8 @@ can traverse it):
     BASE/cgi-bin/flowcgi.fcgi   a copy of the program
     BASE/console/               a copy of the web console (served at /console/)
     BASE/data/flowcgi.db        the database; data/ belongs to www-data
+    BASE/logs/requests.log      the request log (FLOWCGI_LOG)
+    BASE/run/                   the metrics' shared file (FLOWCGI_RUN_DIR)
     BASE/lighttpd-PORT/         one dir per lighttpd (conf, run/, logs/, tmp/)
     BASE/apache-PORT/           one dir per Apache (httpd.conf, run/, logs/)
 
@@ -457,7 +459,10 @@ class Site:
                 self.db = os.path.join(self.data, 'flowcgi.db')
             self.logs = _mkdir(os.path.join(self.base, 'logs'), www=True)
             self.request_log = os.path.join(self.logs, 'requests.log')
-            self.env = {'FLOWCGI_DB': self.db, 'FLOWCGI_LOG': self.request_log}
+            # The metrics' shared file, gone with the site.
+            self.run_dir = _mkdir(os.path.join(self.base, 'run'), www=True, mode=0o700)
+            self.env = {'FLOWCGI_DB': self.db, 'FLOWCGI_LOG': self.request_log,
+                        'FLOWCGI_RUN_DIR': self.run_dir}
             self.env.update(env or {})
             self.cgi = CGIClient(self)
             if init:
