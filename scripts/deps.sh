@@ -4,7 +4,7 @@
 set -e
 PKGS="build-essential pkg-config libfcgi-dev libfcgi-bin libjson-c-dev libsqlite3-dev sqlite3 \
 libssl-dev libcurl4-openssl-dev libcmocka-dev lighttpd apache2 libapache2-mod-fcgid \
-curl wrk python3 procps util-linux"
+curl wrk python3 procps util-linux clang libclang-rt-14-dev"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
