@@ -222,6 +222,27 @@ class BadInput(unittest.TestCase):
         self.check(400, 'INVALID_PARAMETER', 'GET', 'items:list',
                    params={'filter': json.dumps(f)})
 
+    def test_scalar_then_brackets_in_query(self):
+        # Found by tests/fuzz/fuzz_query (corpus regress-qs-scalar-then-
+        # brackets): six bytes of query string, "a=&a[]", made json-c abort
+        # the FastCGI process on an assertion, before the token was looked
+        # at.  Now they parse as qs does ({"a": ["", null]}); an anonymous
+        # caller gets its JSON 4xx and every process lives on.
+        pids = self.server.fcgi_pids()
+        for q in ('a=&a[]', 'a=1&a[b]=2', 'a[0]=1&a[0][b]=2', 'a[b]=1&a[b][]=2'):
+            for _ in range(4):  # reach each of the FastCGI processes
+                r = self.server.raw_request('GET', '/api/items:list?' + q)
+                self.assertTrue(400 <= r.status < 500, (q, r.status, r.text))
+                self.assertTrue(r.json['errors'][0]['code'], r.text)
+            r = self.req('GET', 'items:list?' + q)
+            self.assertEqual(r.status, 200, (q, r.text))
+        # the same shapes in a form body
+        r = self.req('POST', 'items:create', data=b'title=form&title[]=x',
+                     headers={'Content-Type': 'application/x-www-form-urlencoded'})
+        self.assertTrue(r.status < 500, r.text)
+        self.assertEqual(self.server.fcgi_pids(), pids)
+        self.req('POST', 'items:destroy', params={'filter': '{"title":{"$ne":"keep"}}'})
+
     def test_no_database(self):
         r = cgi_request(self.site.prog, {'FLOWCGI_DB': '/nonexistent/dir/x.db'},
                         'GET', '/api/items:list')
