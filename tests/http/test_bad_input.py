@@ -202,6 +202,18 @@ class BadInput(unittest.TestCase):
         self.check(400, 'INVALID_PARAMETER', 'GET', 'items:list',
                    params={'filter': '{"$and":{"a":1}}'.replace('{"a":1}', '"x"')})
 
+    def test_date_numbers_out_of_range(self):
+        # Found by tests/fuzz/fuzz_filter (regress-date-number-out-of-range):
+        # a number for a date field beyond the years 0-9999 was cast to a
+        # 64-bit integer (undefined behaviour, and a garbage date string).
+        for v in (1e300, -1e300, -9223372036854775808, 253402300800000):
+            self.check(400, 'INVALID_PARAMETER', 'GET', 'items:list',
+                       params={'filter': json.dumps({'day': {'$in': [v]}})})
+            self.check(400, 'INVALID_PARAMETER', 'GET', 'items:list',
+                       params={'filter': json.dumps({'day': v})})
+        r = self.req('GET', 'items:list', params={'filter': json.dumps({'day': 253402300799999})})
+        self.assertEqual(r.status, 200, r.text)
+
     def test_bad_pages(self):
         self.check(400, 'INVALID_PARAMETER', 'GET', 'items:list?page=abc')
         self.check(400, 'INVALID_PARAMETER', 'GET', 'items:list?pageSize=0')
