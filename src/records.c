@@ -165,8 +165,10 @@ int rec_coerce(struct rctx *x, const struct field *f, json_object *v,
 			*out = json_object_new_string(buf);
 			return 0;
 		}
+		/* beyond the years 0-9999 (1e300) it is no date: cast to
+		 * int64 it stored garbage such as "8994-08-17T07:12:54.B08Z" */
 		if ((jt == json_type_int || jt == json_type_double) &&
-		    jsonx_to_double(v, &d) && isfinite(d)) {
+		    jsonx_to_double(v, &d) && util_ms_is_iso(d)) {
 			util_iso_from_ms((int64_t)d, buf);
 			*out = json_object_new_string(buf);
 			return 0;

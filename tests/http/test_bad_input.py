@@ -188,7 +188,10 @@ class BadInput(unittest.TestCase):
     def test_wrong_value_types(self):
         for body in ({'qty': 'abc'}, {'qty': 1.5}, {'qty': True}, {'qty': 2 ** 40},
                      {'title': {'a': 1}}, {'day': 'not a date'}, {'day': '2026-13-01'},
-                     {'owner': 'abc'}):
+                     {'owner': 'abc'},
+                     # beyond the years 0-9999 (a cast out of int64's range)
+                     {'day': 1e300}, {'day': -9223372036854775808},
+                     {'day': 253402300800000}):
             self.check(400, 'VALIDATION_ERROR', 'POST', 'items:create', json=body)
 
     def test_bad_filter_shapes(self):
