@@ -511,7 +511,11 @@ static int f_misc_text(struct xeval *e, const struct xfn *f,
 		const char *q;
 		if (argc > 2 && (rc = fx_num(e, f, argv[2], 2, &start)))
 			break;
-		if (start < 1 || start > (double)utf8_len(b, bl) + 1) {
+		/* NaN (a computed start such as 'a' - 1) is out of range
+		 * too; cast to size_t it was undefined behaviour
+		 * (fuzz_formulajs). */
+		if (isnan(start) || start < 1 ||
+		    start > (double)utf8_len(b, bl) + 1) {
 			rc = xerr(e, "FIND: #VALUE! (start out of range)");
 			break;
 		}

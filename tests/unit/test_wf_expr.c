@@ -440,6 +440,9 @@ static const struct ecase formula_cases[] = {
 	{"formula.js", "-2 ** 2", NULL, "Unary operator used immediately"},
 	{"formula.js", "1 ^ 2", NULL, "Invalid or unexpected token '^'"},
 	{"formula.js", "SQRT(-1)", NULL, "SQRT: #NUM!"},
+	/* fuzz_formulajs: a NaN start was cast to size_t */
+	{"formula.js", "FIND('b', 'abc', 'x' - 1)", NULL, "FIND: #VALUE!"},
+	{"formula.js", "FIND('b', 'abc', 0 / 0)", NULL, "FIND: #VALUE!"},
 	{"formula.js", "MOD(1, 0)", NULL, "MOD: #DIV/0!"},
 	{"formula.js", "AVERAGE([])", NULL, "AVERAGE: #DIV/0!"},
 	{"formula.js", "ROUND('abc')", NULL, "ROUND: #VALUE!"},
