@@ -8,7 +8,8 @@
  * body, NULs included (a body is bytes, not a C string).
  *
  * Checks: a refusal carries a message; accepted JSON is an object or an
- * array (else a refusal), and what jsonx_str prints of it parses again;
+ * array (else a refusal), is accepted inside [ ] too, and what jsonx_str
+ * prints of it parses again;
  * the message of a refused body is valid UTF-8 that fits the buffer.
  */
 #include "fuzz.h"
@@ -52,6 +53,21 @@ static void strict(const char *p, size_t n)
 			   "message is not UTF-8: %s", err);
 		return;
 	}
+	/* Any JSON value is also a valid array element: a text taken alone
+	 * but refused inside [ ] was taken by mistake ("0."). */
+	char *wrapped = malloc(n + 2);
+	if (!wrapped)
+		abort();
+	wrapped[0] = '[';
+	memcpy(wrapped + 1, p, n);
+	wrapped[n + 1] = ']';
+	FUZZ_CHECK(!jsonx_parse(wrapped, n + 2, JSONX_MAX_DEPTH + 1, &again, err,
+				sizeof(err)),
+		   "taken alone, refused in [ ] (%s): %.*s", err,
+		   (int)(n + 2 < 300 ? n + 2 : 300), wrapped);
+	json_object_put(again);
+	again = NULL;
+	free(wrapped);
 	/* What we print of a parsed value must parse again (a response
 	 * echoes bodies back). */
 	const char *text = jsonx_str(o);

@@ -234,6 +234,12 @@ static void test_json_messages(void **state)
 		{"[-01]", "Unexpected number in JSON at position 3"},
 		{"{\"a\":\"a\tb\"}",
 		 "Bad control character in string literal in JSON at position 7"},
+		/* a top-level number cut short at the very end (fuzz_http_
+		 * response: "0." was taken, and printed back as "0.") */
+		{"0.", "Unterminated fractional number in JSON at position 2"},
+		{"-0.", "Unterminated fractional number in JSON at position 3"},
+		{"1e", "Exponent part is missing a number in JSON at position 2"},
+		{"1e+", "Exponent part is missing a number in JSON at position 3"},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
