@@ -464,7 +464,7 @@ static int f_substitute(struct xeval *e, const struct xfn *f,
 
 	if (argc > 3 && fx_num(e, f, argv[3], 3, &nth))
 		goto out;
-	if (argc > 3 && nth < 1) {
+	if (argc > 3 && (isnan(nth) || nth < 1)) {
 		xerr(e, "SUBSTITUTE: #VALUE! (instance must be at least 1)");
 		goto out;
 	}
@@ -472,7 +472,9 @@ static int f_substitute(struct xeval *e, const struct xfn *f,
 	while (ol && (q = xfind(p, (size_t)(end - p), old, ol))) {
 		k++;
 		buf_append(&b, p, (size_t)(q - p));
-		if (nth == 0 || k == (int)nth)
+		/* compared as doubles: (int)1e84 was undefined behaviour
+		 * (fuzz_formulajs) */
+		if (nth == 0 || k == nth)
 			buf_append(&b, rep, rl);
 		else
 			buf_append(&b, old, ol);

@@ -440,6 +440,11 @@ static const struct ecase formula_cases[] = {
 	{"formula.js", "-2 ** 2", NULL, "Unary operator used immediately"},
 	{"formula.js", "1 ^ 2", NULL, "Invalid or unexpected token '^'"},
 	{"formula.js", "SQRT(-1)", NULL, "SQRT: #NUM!"},
+	/* fuzz_formulajs: an instance beyond int was cast to int */
+	{"formula.js", "SUBSTITUTE('a-b-c', '-', '+', 1e84)", "\"a-b-c\"", NULL},
+	{"formula.js", "SUBSTITUTE('a-b-c', '-', '+', 2)", "\"a-b+c\"", NULL},
+	{"formula.js", "SUBSTITUTE('a-b-c', '-', '+', 0 / 0)", NULL,
+	 "SUBSTITUTE: #VALUE!"},
 	/* fuzz_formulajs: a NaN start was cast to size_t */
 	{"formula.js", "FIND('b', 'abc', 'x' - 1)", NULL, "FIND: #VALUE!"},
 	{"formula.js", "FIND('b', 'abc', 0 / 0)", NULL, "FIND: #VALUE!"},
