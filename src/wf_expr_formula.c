@@ -10,6 +10,7 @@
  * and UPPER/LOWER change ASCII letters only.  Also available: Math.*,
  * Number, String, Boolean, parseFloat, parseInt, isNaN, isFinite. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -214,9 +215,11 @@ static int f_num(struct xeval *e, const struct xfn *f, json_object **argv,
 			return xerr(e, "%s: #NUM! (significance has the "
 				       "wrong sign)", f->name);
 		r = (f->op == M_CEILING ? ceil(x / y) : floor(x / y)) * y;
-		int prec = (int)-floor(log10(fabs(y)));
-		if (prec > 0)
-			r = xround(r, prec, 0);
+		/* an infinite significance has no precision: cast to int,
+		 * -inf was undefined behaviour (found with fuzz_formulajs) */
+		double prec = -floor(log10(fabs(y)));
+		if (isfinite(prec) && prec > 0)
+			r = xround(r, (int)fmin(prec, 400), 0);
 		break;
 	}
 	*out = xnum(r);
@@ -627,7 +630,14 @@ static int f_jsstring(struct xeval *e, const struct xfn *f,
 	/* parseInt(s[, radix]) */
 	double radix = argc > 1 ? js_to_number(argv[1]) : 0;
 	const char *p = s;
-	int sign = 1, base = isnan(radix) ? 0 : (int)radix, digits = 0;
+	int sign = 1, base, digits = 0;
+	/* JS's ToInt32: NaN and the infinities are 0, the rest modulo 2^32
+	 * (cast to int, 1e300 was undefined behaviour; found with
+	 * fuzz_formulajs) */
+	radix = isfinite(radix) ? fmod(trunc(radix), 4294967296.0) : 0;
+	if (radix < 0)
+		radix += 4294967296.0;
+	base = (int)(int32_t)(uint32_t)radix;
 	while (*p && strchr(" \t\r\n\v\f", *p))
 		p++;
 	if (*p == '-' || *p == '+')
