@@ -7,6 +7,8 @@
 #   make bench      wrk against the program and a hello-world baseline
 #   make coverage   unit + black-box suites on a gcov build; line coverage
 #                   per file of src/, ending with the TOTAL line
+#   make fuzz       libFuzzer targets of tests/fuzz, FUZZ_SECONDS (60) each
+#   make fuzz-smoke the same, a few seconds each over the corpus (in make test)
 PKGS     := fcgi json-c sqlite3 libpq libcrypto libcurl
 CC       ?= cc
 OPT      ?= -O2 -g
@@ -30,7 +32,7 @@ UNITS    := $(UNITSRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps test test-unit test-http test-asan asan run bench clean \
         check-mem format test-console console-screenshots coverage \
-        check-structure
+        check-structure fuzz fuzz-build fuzz-bins fuzz-smoke
 
 all: $(PROG)
 
@@ -146,6 +148,7 @@ test: deps
 	$(MAKE) test-http
 	$(MAKE) test-asan
 	$(MAKE) check-mem
+	$(MAKE) fuzz-smoke
 	@echo "make test: all passed"
 
 # One FastCGI process must not grow: 2,000 warm-up requests, then 20,000.
@@ -160,10 +163,54 @@ bench: deps
 	$(MAKE) all
 	BACKEND=$(BACKEND) ./bench/bench.sh
 
+# Fuzzing (README "Fuzzing"): one libFuzzer program per tests/fuzz/fuzz_*.c,
+# linked with the library built by clang into build-fuzz/ with ASan, UBSan
+# and coverage instrumentation.  `make fuzz` runs each for FUZZ_SECONDS
+# over its corpus (tests/fuzz/corpus/<target>, read only: new inputs go to
+# build-fuzz/scratch/<target>, crashes to build-fuzz/artifacts/<target>);
+# FUZZ_TARGETS picks some; `make -j2 fuzz` runs two at a time.
+# `make fuzz-smoke` runs each for FUZZ_SMOKE_SECONDS (3), for CI; it is
+# part of `make test`.
+FUZZ_CC            ?= clang
+FUZZ_BUILD         := build-fuzz
+FUZZ_SECONDS       ?= 60
+FUZZ_SMOKE_SECONDS ?= 3
+FUZZ_SRCS          := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_TARGETS       ?= $(FUZZ_SRCS:tests/fuzz/%.c=%)
+FUZZ_BINS          := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+# The request node's harness feeds responses through a Unix socket of its
+# own in place of the network: it wraps curl_easy_perform.
+FUZZ_LDFLAGS_fuzz_http_response := -Wl,--wrap=curl_easy_perform
+
+fuzz-build:
+	$(MAKE) BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) \
+		OPT="-O1 -g -fno-omit-frame-pointer" \
+		SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" \
+		WARN="$(WARN) -Wno-format-nonliteral" fuzz-bins
+
+fuzz-bins: $(FUZZ_BINS)
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(BUILD)/libflowcgi.a
+	@mkdir -p $(BUILD)/fuzz
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Isrc -fsanitize=fuzzer -o $@ $< \
+		$(BUILD)/libflowcgi.a $(FUZZ_LDFLAGS_$*) $(LDLIBS)
+
+fuzz: fuzz-build
+	$(MAKE) $(FUZZ_TARGETS:%=fuzz-run-%) FUZZ_RUN_SECONDS=$(FUZZ_SECONDS)
+
+# Two at a time: every target over its corpus (regression inputs
+# included) and a few seconds more, in about 20 s on two cores.
+fuzz-smoke: fuzz-build
+	$(MAKE) -j2 $(FUZZ_TARGETS:%=fuzz-run-%) \
+		FUZZ_RUN_SECONDS=$(FUZZ_SMOKE_SECONDS)
+
+fuzz-run-%:
+	@tests/fuzz/run.sh $(FUZZ_BUILD)/fuzz/$* $(FUZZ_RUN_SECONDS)
+
 format:
-	clang-format -i src/*.c src/*.h tests/unit/*.c
+	clang-format -i src/*.c src/*.h tests/unit/*.c tests/fuzz/*.c tests/fuzz/*.h
 
 clean:
-	rm -rf build build-asan $(COVBUILD) $(PROG)
+	rm -rf build build-asan $(COVBUILD) $(FUZZ_BUILD) $(PROG)
 
 -include $(OBJS:.o=.d)

@@ -2,7 +2,8 @@
 # Installs the Debian packages flowcgi needs to build, test, run and benchmark.
 # (chromium, chromium-driver and python3-selenium: the console's browser test,
 # which runs /usr/bin/python3, where Debian's python3-selenium lives;
-# prometheus: promtool checks the metrics.)
+# prometheus: promtool checks the metrics; clang and libclang-rt-14-dev:
+# the libFuzzer targets of make fuzz-smoke.)
 # As root it runs apt-get; otherwise it prints the exact command and fails.
 #
 # Then the OpenAPI 3.1 validator, which Debian does not package (its
@@ -14,7 +15,7 @@ set -e
 PKGS="build-essential pkg-config libfcgi-dev libfcgi-bin libjson-c-dev libsqlite3-dev sqlite3 \
 libssl-dev libcurl4-openssl-dev libcmocka-dev libpq-dev postgresql-15 lighttpd apache2 libapache2-mod-fcgid \
 curl wrk python3 procps util-linux nginx gcovr universal-ctags binutils chromium chromium-driver python3-selenium \
-prometheus"
+prometheus clang libclang-rt-14-dev"
 OPENAPI_DIR="$(dirname "$0")/../tests/http/openapi"
 
 npm_deps() {

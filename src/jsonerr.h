@@ -14,10 +14,10 @@
  * and a stray byte appended (json_tokener_continue: still in a string). */
 void jsonerr_message(const char *s, size_t n, enum json_tokener_error jerr,
 		     size_t p, bool at_end, char *err, size_t len);
-/* For a text json-c took: where it breaks a rule JSON.parse keeps (a
+/* For a text json-c took: true when it breaks a rule JSON.parse keeps (a
  * single-quoted key, a raw control character in a string, a number such
- * as "01", "1." or "1e"), with JSON.parse's message in err; else n. */
-size_t jsonerr_strict(const char *s, size_t n, char *err, size_t len);
+ * as "01", "1." or "1e"), with JSON.parse's message in err. */
+bool jsonerr_strict(const char *s, size_t n, char *err, size_t len);
 /* JavaScript's position of byte b of s: UTF-16 code units before it. */
 size_t jsonerr_units(const char *s, size_t b);
 

@@ -114,7 +114,7 @@ int jsonx_parse(const char *s, size_t n, int max_depth, json_object **out,
 			jsonerr_message(s, n, jerr, end, false, err, errlen);
 		goto out;
 	}
-	if (jsonerr_strict(s, n, err, errlen) < n)
+	if (jsonerr_strict(s, n, err, errlen))
 		goto out;
 	if (!finite_tree(o, 0)) {
 		snprintf(err, errlen, "NaN and Infinity are not JSON numbers");

@@ -51,6 +51,26 @@ static bool is_index(const char *s, long *idx)
 	return true;
 }
 
+static bool is_container(json_object *o)
+{
+	return json_object_is_type(o, json_type_array) ||
+	       json_object_is_type(o, json_type_object);
+}
+
+static void assign(json_object *parent, const char *key, char **segs, int n,
+		   json_object *val);
+
+/* The value segs[0..n) and val make on their own, in fresh containers. */
+static json_object *nested(const char *key, char **segs, int n,
+			   json_object *val)
+{
+	json_object *holder = json_object_new_object();
+	assign(holder, key, segs, n, val);
+	json_object *v = jsonx_ref(jsonx_get(holder, key));
+	json_object_put(holder);
+	return v;
+}
+
 /* Assign val at segs[0..n) below container *slot (an object's member). */
 static void assign(json_object *parent, const char *key, char **segs, int n,
 		   json_object *val)
@@ -75,18 +95,44 @@ static void assign(json_object *parent, const char *key, char **segs, int n,
 			json_object_array_add(parent, cur);
 		} else {
 			cur = json_object_array_get_idx(parent, (size_t)idx);
+			if (!is_container(cur)) {
+				/* a[0]=1&a[0][b]=2: qs pushes the nested value
+				 * after the scalar (["1",{"b":"2"}]). */
+				json_object_array_add(parent,
+						      nested(key, segs, n, val));
+				return;
+			}
 		}
 	} else {
 		cur = jsonx_get(parent, key);
-		if (!cur || !(json_object_is_type(cur, json_type_array) ||
-			      json_object_is_type(cur, json_type_object))) {
-			json_object *fresh = want_arr ? json_object_new_array()
-						      : json_object_new_object();
-			if (cur) /* a=1&a[b]=2: qs keeps the scalar too */
-				json_object_object_add(fresh, jsonx_str(cur),
-						       json_object_new_boolean(1));
-			json_object_object_add(parent, key, fresh);
-			cur = fresh;
+		if (cur && !is_container(cur)) {
+			/* a=1&a[b]=2, a=&a[]: a scalar met by a bracketed
+			 * key becomes [scalar].concat(nested value), as qs
+			 * merges them (["1",{"b":"2"}], ["",null]).  Adding a
+			 * member to the scalar's place as if it were an
+			 * object made json-c abort the process on an
+			 * assertion (fuzz_query: "a=&a[]"). */
+			json_object *arr = json_object_new_array();
+			json_object *nv = nested(key, segs, n, val), *it;
+			size_t len = json_object_is_type(nv, json_type_array)
+					     ? json_object_array_length(nv)
+					     : 0;
+			json_object_array_add(arr, jsonx_ref(cur));
+			for (size_t i = 0; i < len; i++) {
+				it = json_object_array_get_idx(nv, i);
+				json_object_array_add(arr, jsonx_ref(it));
+			}
+			if (json_object_is_type(nv, json_type_array))
+				json_object_put(nv);
+			else
+				json_object_array_add(arr, nv);
+			json_object_object_add(parent, key, arr);
+			return;
+		}
+		if (!cur) {
+			cur = want_arr ? json_object_new_array()
+				       : json_object_new_object();
+			json_object_object_add(parent, key, cur);
 		}
 	}
 	if (json_object_is_type(cur, json_type_array) && !want_arr) {

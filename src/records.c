@@ -188,7 +188,9 @@ static int coerce_date(struct rctx *x, const struct field *f, json_object *v,
 	    !util_ms_from_iso(json_object_get_string(v), &ms)) {
 		util_iso_from_ms(ms, iso);
 	} else if ((jt == json_type_int || jt == json_type_double) &&
-		   jsonx_to_double(v, &d) && isfinite(d)) {
+		   jsonx_to_double(v, &d) && util_ms_is_iso(d)) {
+		/* beyond the years 0-9999 (1e300) it is no date: cast to int64
+		 * it stored garbage such as "8994-08-17T07:12:54.B08Z" */
 		util_iso_from_ms((int64_t)d, iso);
 	} else {
 		return bad_value(x, f, v, "an ISO-8601 date");

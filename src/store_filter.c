@@ -174,8 +174,10 @@ static json_object *coerce_date(struct store_filter *q, const struct field *f,
 		util_iso_from_ms(ms, iso);
 		return json_object_new_string(iso);
 	}
+	/* A number beyond the years 0-9999 (1e300) is no date: cast to
+	 * int64 it was undefined behaviour (fuzz_filter). */
 	if ((jt == json_type_int || jt == json_type_double) &&
-	    jsonx_to_double(v, &d)) {
+	    jsonx_to_double(v, &d) && util_ms_is_iso(d)) {
 		util_iso_from_ms((int64_t)d, iso);
 		return json_object_new_string(iso);
 	}

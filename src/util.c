@@ -98,6 +98,12 @@ void util_iso_from_ms(int64_t ms, char *out)
 	*o = 0;
 }
 
+bool util_ms_is_iso(double ms)
+{
+	/* 0000-01-01T00:00:00.000Z .. 9999-12-31T23:59:59.999Z */
+	return ms >= -62167219200000.0 && ms <= 253402300799999.0;
+}
+
 static int digits(const char **p, int n, int *out)
 {
 	int v = 0;

@@ -21,6 +21,10 @@ int64_t util_mono_ms(void);
 int64_t util_mono_us(void);
 /* "2026-11-26T17:13:48.006Z" into out (at least 25 bytes). */
 void util_iso_from_ms(int64_t ms, char *out);
+/* Whether a number of milliseconds is a time util_iso_from_ms writes and
+ * util_ms_from_iso reads back (years 0000 to 9999): a number given for a
+ * date must be, or it is no date (1e300, -9223372036854775808). */
+bool util_ms_is_iso(double ms);
 /* Parse an ISO-8601 date or date-time (with Z or ±hh:mm, optional
  * fraction); a plain date is midnight UTC.  Returns 0 or -1. */
 int util_ms_from_iso(const char *s, int64_t *ms);

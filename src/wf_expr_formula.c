@@ -10,6 +10,7 @@
  * and UPPER/LOWER change ASCII letters only.  Also available: Math.*,
  * Number, String, Boolean, parseFloat, parseInt, isNaN, isFinite. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -219,9 +220,11 @@ static int f_num(struct xeval *e, const struct xfn *f, json_object **argv,
 					   "wrong sign)",
 					   f->name);
 		r = (f->op == M_CEILING ? ceil(x / y) : floor(x / y)) * y;
-		int prec = (int)-floor(log10(fabs(y)));
-		if (prec > 0)
-			r = wf_expr_round_mode(r, prec, 0);
+		/* an infinite significance has no precision: cast to int,
+		 * -inf was undefined behaviour (found with fuzz_formulajs) */
+		double prec = -floor(log10(fabs(y)));
+		if (isfinite(prec) && prec > 0)
+			r = wf_expr_round_mode(r, (int)fmin(prec, 400), 0);
 		break;
 	}
 	*out = wf_expr_num(r);
@@ -470,7 +473,7 @@ static int f_substitute(struct xeval *e, const struct xfn *f,
 
 	if (argc > 3 && fx_num(e, f, argv[3], 3, &nth))
 		goto out;
-	if (argc > 3 && nth < 1) {
+	if (argc > 3 && (isnan(nth) || nth < 1)) {
 		wf_expr_err(
 			e, "SUBSTITUTE: #VALUE! (instance must be at least 1)");
 		goto out;
@@ -479,7 +482,9 @@ static int f_substitute(struct xeval *e, const struct xfn *f,
 	while (ol && (q = wf_expr_find(p, (size_t)(end - p), old, ol))) {
 		k++;
 		buf_append(&b, p, (size_t)(q - p));
-		if (nth == 0 || k == (int)nth)
+		/* compared as doubles: (int)1e84 was undefined behaviour
+		 * (fuzz_formulajs) */
+		if (nth == 0 || k == nth)
 			buf_append(&b, rep, rl);
 		else
 			buf_append(&b, old, ol);
@@ -516,9 +521,12 @@ static int f_misc_text(struct xeval *e, const struct xfn *f,
 		const char *q;
 		if (argc > 2 && (rc = fx_num(e, f, argv[2], 2, &start)))
 			break;
-		if (start < 1 || start > (double)utf8_len(b, bl) + 1) {
-			rc = wf_expr_err(e,
-					 "FIND: #VALUE! (start out of range)");
+		/* NaN (a computed start such as 'a' - 1) is out of range
+		 * too; cast to size_t it was undefined behaviour
+		 * (fuzz_formulajs). */
+		if (isnan(start) || start < 1 ||
+		    start > (double)utf8_len(b, bl) + 1) {
+			rc = wf_expr_err(e, "FIND: #VALUE! (start out of range)");
 			break;
 		}
 		from = utf8_offset(b, bl, (size_t)start - 1);
@@ -627,7 +635,14 @@ static int f_jsstring(struct xeval *e, const struct xfn *f,
 	/* parseInt(s[, radix]) */
 	double radix = argc > 1 ? js_to_number(argv[1]) : 0;
 	const char *p = s;
-	int sign = 1, base = isnan(radix) ? 0 : (int)radix, digits = 0;
+	int sign = 1, base, digits = 0;
+	/* JS's ToInt32: NaN and the infinities are 0, the rest modulo 2^32
+	 * (cast to int, 1e300 was undefined behaviour; found with
+	 * fuzz_formulajs) */
+	radix = isfinite(radix) ? fmod(trunc(radix), 4294967296.0) : 0;
+	if (radix < 0)
+		radix += 4294967296.0;
+	base = (int)(int32_t)(uint32_t)radix;
 	while (*p && strchr(" \t\r\n\v\f", *p))
 		p++;
 	if (*p == '-' || *p == '+')

@@ -28,6 +28,7 @@ struct xfer {
 	int nheaders;
 	size_t header_bytes;
 	bool headers_too_large;
+	bool bad_header_name;
 	struct buf status_text;
 };
 
@@ -635,12 +636,21 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
 	}
 	colon = memchr(p, ':', len);
 	/* lines without a name (obsolete folding) are dropped */
-	if (!colon || colon == p || (size_t)(colon - p) >= sizeof(name))
+	if (!colon || colon == p || p[0] == ' ' || p[0] == '\t' ||
+	    (size_t)(colon - p) >= sizeof(name))
 		return n;
 	nlen = (size_t)(colon - p);
 	for (size_t i = 0; i < nlen; i++)
 		name[i] = ascii_lower(p[i]);
 	name[nlen] = 0;
+	/* A name that is not an HTTP token ends the call as node's parser
+	 * ends it.  Kept, its raw bytes became a key of the result, which is
+	 * invalid UTF-8 when they are not ASCII (found by
+	 * fuzz_http_response). */
+	if (!is_token(name)) {
+		x->bad_header_name = true;
+		return 0;
+	}
 	v = colon + 1;
 	e = p + len;
 	while (v < e && (*v == ' ' || *v == '\t'))
@@ -860,6 +870,9 @@ int wf_http_perform(const struct wf_http_req *r, json_object **result)
 	} else if (x.headers_too_large) {
 		*result = error_result("Parse Error: Header overflow",
 				       "HPE_HEADER_OVERFLOW");
+	} else if (x.bad_header_name) {
+		*result = error_result("Parse Error: Invalid header token",
+				       "HPE_INVALID_HEADER_TOKEN");
 	} else {
 		curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
 		*result = error_result(*errbuf ? errbuf

@@ -23,7 +23,9 @@
  *   bytes end the call with an error.
  * - HTTP/1.1 only, so every response has a statusText as node reports it.
  * - Response headers: lower-case names, duplicates joined with ", ",
- *   set-cookie an array, values read as Latin-1 (as node does).  Bodies
+ *   set-cookie an array, values read as Latin-1 (as node does); a name
+ *   that is not an HTTP token is an error (HPE_INVALID_HEADER_TOKEN, as
+ *   node); folded lines are dropped.  Bodies
  *   that are not valid UTF-8 get U+FFFD in place of bad bytes.
  */
 #ifndef FLOWCGI_WF_HTTP_H

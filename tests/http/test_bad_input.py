@@ -188,7 +188,10 @@ class BadInput(unittest.TestCase):
     def test_wrong_value_types(self):
         for body in ({'qty': 'abc'}, {'qty': 1.5}, {'qty': True}, {'qty': 2 ** 40},
                      {'title': {'a': 1}}, {'day': 'not a date'}, {'day': '2026-13-01'},
-                     {'owner': 'abc'}):
+                     {'owner': 'abc'},
+                     # beyond the years 0-9999 (a cast out of int64's range)
+                     {'day': 1e300}, {'day': -9223372036854775808},
+                     {'day': 253402300800000}):
             self.check(400, 'VALIDATION_ERROR', 'POST', 'items:create', json=body)
 
     def test_bad_filter_shapes(self):
@@ -201,6 +204,18 @@ class BadInput(unittest.TestCase):
                    params={'filter': '{"qty":{"$gt":"abc"}}'})
         self.check(400, 'INVALID_PARAMETER', 'GET', 'items:list',
                    params={'filter': '{"$and":{"a":1}}'.replace('{"a":1}', '"x"')})
+
+    def test_date_numbers_out_of_range(self):
+        # Found by tests/fuzz/fuzz_filter (regress-date-number-out-of-range):
+        # a number for a date field beyond the years 0-9999 was cast to a
+        # 64-bit integer (undefined behaviour, and a garbage date string).
+        for v in (1e300, -1e300, -9223372036854775808, 253402300800000):
+            self.check(400, 'INVALID_PARAMETER', 'GET', 'items:list',
+                       params={'filter': json.dumps({'day': {'$in': [v]}})})
+            self.check(400, 'INVALID_PARAMETER', 'GET', 'items:list',
+                       params={'filter': json.dumps({'day': v})})
+        r = self.req('GET', 'items:list', params={'filter': json.dumps({'day': 253402300799999})})
+        self.assertEqual(r.status, 200, r.text)
 
     def test_bad_pages(self):
         self.check(400, 'INVALID_PARAMETER', 'GET', 'items:list?page=abc')
@@ -221,6 +236,27 @@ class BadInput(unittest.TestCase):
             f = {'$and': [f]}
         self.check(400, 'INVALID_PARAMETER', 'GET', 'items:list',
                    params={'filter': json.dumps(f)})
+
+    def test_scalar_then_brackets_in_query(self):
+        # Found by tests/fuzz/fuzz_query (corpus regress-qs-scalar-then-
+        # brackets): six bytes of query string, "a=&a[]", made json-c abort
+        # the FastCGI process on an assertion, before the token was looked
+        # at.  Now they parse as qs does ({"a": ["", null]}); an anonymous
+        # caller gets its JSON 4xx and every process lives on.
+        pids = self.server.fcgi_pids()
+        for q in ('a=&a[]', 'a=1&a[b]=2', 'a[0]=1&a[0][b]=2', 'a[b]=1&a[b][]=2'):
+            for _ in range(4):  # reach each of the FastCGI processes
+                r = self.server.raw_request('GET', '/api/items:list?' + q)
+                self.assertTrue(400 <= r.status < 500, (q, r.status, r.text))
+                self.assertTrue(r.json['errors'][0]['code'], r.text)
+            r = self.req('GET', 'items:list?' + q)
+            self.assertEqual(r.status, 200, (q, r.text))
+        # the same shapes in a form body
+        r = self.req('POST', 'items:create', data=b'title=form&title[]=x',
+                     headers={'Content-Type': 'application/x-www-form-urlencoded'})
+        self.assertTrue(r.status < 500, r.text)
+        self.assertEqual(self.server.fcgi_pids(), pids)
+        self.req('POST', 'items:destroy', params={'filter': '{"title":{"$ne":"keep"}}'})
 
     def test_no_database(self):
         r = cgi_request(self.site.prog, {'FLOWCGI_DB': '/nonexistent/dir/x.db'},

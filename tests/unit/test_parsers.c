@@ -43,6 +43,18 @@ static void test_qs(void **state)
 	qs_case("a[b=1", "{\"a[b\":\"1\"}");
 	qs_case("k=%7B%22a%22%3A1%7D", "{\"k\":\"{\\\"a\\\":1}\"}");
 	qs_case("&&a=1&&", "{\"a\":\"1\"}");
+	/* a scalar met by a bracketed key: [scalar].concat(nested), as qs
+	 * (found by fuzz_query; "a=&a[]" made json-c abort) */
+	qs_case("a=&a[]", "{\"a\":[\"\",null]}");
+	qs_case("a=1&a[]=2", "{\"a\":[\"1\",\"2\"]}");
+	qs_case("a=1&a[0]=2", "{\"a\":[\"1\",\"2\"]}");
+	qs_case("a=1&a[b]=2", "{\"a\":[\"1\",{\"b\":\"2\"}]}");
+	qs_case("a=1&a[0][b]=2", "{\"a\":[\"1\",{\"b\":\"2\"}]}");
+	qs_case("a[0]=1&a[0][b]=2", "{\"a\":[\"1\",{\"b\":\"2\"}]}");
+	qs_case("a[]&a[0][b]=1", "{\"a\":[null,{\"b\":\"1\"}]}");
+	qs_case("a[0]=x&a[0][]=y", "{\"a\":[\"x\",[\"y\"]]}");
+	qs_case("a[b]=1&a[b][]=2", "{\"a\":{\"b\":[\"1\",\"2\"]}}");
+	qs_case("a[b]=1&a[b][c]=2", "{\"a\":{\"b\":[\"1\",{\"c\":\"2\"}]}}");
 	qs_case("x=%ZZ", NULL);
 	qs_case("x=%E", NULL);
 	qs_case("x=%FF", NULL); /* not UTF-8 */
@@ -206,6 +218,12 @@ static void test_json_messages(void **state)
 		{"[-01]", "Unexpected number in JSON at position 3"},
 		{"{\"a\":\"a\tb\"}",
 		 "Bad control character in string literal in JSON at position 7"},
+		/* a top-level number cut short at the very end (fuzz_http_
+		 * response: "0." was taken, and printed back as "0.") */
+		{"0.", "Unterminated fractional number in JSON at position 2"},
+		{"-0.", "Unterminated fractional number in JSON at position 3"},
+		{"1e", "Exponent part is missing a number in JSON at position 2"},
+		{"1e+", "Exponent part is missing a number in JSON at position 3"},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -431,6 +431,21 @@ static const struct ecase formula_cases[] = {
 	{"formula.js", "-2 ** 2", NULL, "Unary operator used immediately"},
 	{"formula.js", "1 ^ 2", NULL, "Invalid or unexpected token '^'"},
 	{"formula.js", "SQRT(-1)", NULL, "SQRT: #NUM!"},
+	/* found with fuzz_formulajs: doubles cast to int out of range */
+	{"formula.js", "parseInt('10', 1e300)", "10", NULL},
+	{"formula.js", "parseInt('10', 4294967298)", "2", NULL},
+	{"formula.js", "parseInt('10', -4294967280)", "16", NULL},
+	{"formula.js", "parseInt('11', 1/0)", "11", NULL},
+	{"formula.js", "CEILING(1, 1/0)", "null", NULL},
+	{"formula.js", "FLOOR(-1, -1/0)", "null", NULL},
+	/* fuzz_formulajs: an instance beyond int was cast to int */
+	{"formula.js", "SUBSTITUTE('a-b-c', '-', '+', 1e84)", "\"a-b-c\"", NULL},
+	{"formula.js", "SUBSTITUTE('a-b-c', '-', '+', 2)", "\"a-b+c\"", NULL},
+	{"formula.js", "SUBSTITUTE('a-b-c', '-', '+', 0 / 0)", NULL,
+	 "SUBSTITUTE: #VALUE!"},
+	/* fuzz_formulajs: a NaN start was cast to size_t */
+	{"formula.js", "FIND('b', 'abc', 'x' - 1)", NULL, "FIND: #VALUE!"},
+	{"formula.js", "FIND('b', 'abc', 0 / 0)", NULL, "FIND: #VALUE!"},
 	{"formula.js", "MOD(1, 0)", NULL, "MOD: #DIV/0!"},
 	{"formula.js", "AVERAGE([])", NULL, "AVERAGE: #DIV/0!"},
 	{"formula.js", "ROUND('abc')", NULL, "ROUND: #VALUE!"},

@@ -193,6 +193,12 @@ static void handle(int fd)
 		for (int i = 0; i < WF_HTTP_MAX_HEADERS + 5; i++)
 			buf_printf(&out, "X-H%d: %d\r\n", i, i);
 		respond(fd, 200, "OK", out.data, "text/plain", "", 0);
+	} else if (strcmp(path, "/badname") == 0) {
+		respond(fd, 200, "OK", "X-Ok: 1\r\nX-\xff\xfe: v\r\n",
+			"text/plain", "ok", 2);
+	} else if (strcmp(path, "/folded") == 0) {
+		respond(fd, 200, "OK", "X-A: 1\r\n \xff: folded\r\n",
+			"text/plain", "ok", 2);
 	} else if (strcmp(path, "/cookies") == 0) {
 		respond(fd, 200, "OK",
 			"Set-Cookie: a=1; Path=/\r\nSet-Cookie: b=2\r\n"
@@ -764,6 +770,29 @@ static void test_response_headers(void **state)
 	json_object_put(res);
 }
 
+/* Found by fuzz_http_response: a header name of non-ASCII bytes became a
+ * key of the result that was not UTF-8. */
+static void test_bad_header_names(void **state)
+{
+	json_object *res = NULL;
+	struct wf_http_req r = {.url = url("/badname"), .method = "GET"};
+
+	assert_int_equal(wf_http_perform(&r, &res), -1);
+	assert_string_equal(jsonx_get_str(res, "message"),
+			    "Parse Error: Invalid header token");
+	assert_error(res, "HPE_INVALID_HEADER_TOKEN");
+	json_object_put(res);
+
+	r.url = url("/folded");
+	assert_int_equal(wf_http_perform(&r, &res), 0);
+	assert_string_equal(jsonx_get_str(jsonx_get(res, "headers"), "x-a"),
+			    "1");
+	/* connection, content-type, content-length, x-a */
+	assert_int_equal(json_object_object_length(jsonx_get(res, "headers")),
+			 4);
+	json_object_put(res);
+}
+
 static void test_limits(void **state)
 {
 	json_object *res = NULL;
@@ -830,6 +859,7 @@ int main(void)
 		cmocka_unit_test(test_redirects),
 		cmocka_unit_test(test_response_bodies),
 		cmocka_unit_test(test_response_headers),
+		cmocka_unit_test(test_bad_header_names),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_proxy_environment_ignored),
 	};
