@@ -14,6 +14,7 @@
 #include "auth.h"
 #include "copy.h"
 #include "crypto.h"
+#include "import.h"
 #include "err.h"
 #include "jsonx.h"
 #include "maint.h"
@@ -30,8 +31,10 @@ struct opts {
 	const char *db;
 	const char *from, *to;
 	const char *password, *email, *username, *user, *expires;
+	const char *app_dir;
 	const char *roles[16];
 	int nroles;
+	bool rows, dry_run, merge; /* import nocobase */
 };
 
 static void usage(FILE *f)
@@ -52,6 +55,10 @@ static void usage(FILE *f)
 	      "                                 copy a whole site (SQLite to\n"
 	      "                                 PostgreSQL); the target must be\n"
 	      "                                 empty\n"
+	      "  import nocobase --from URI|FILE [--rows] [--dry-run] [--merge]\n"
+	      "       [--app-dir DIR]           move a NocoBase site into the\n"
+	      "                                 database (see README); exit 3\n"
+	      "                                 when something was skipped\n"
 	      "  routes                         print the route table (resource,\n"
 	      "                                 action, ACL action, access, lock,\n"
 	      "                                 handler; tab-separated)\n"
@@ -85,7 +92,15 @@ static int parse_opts(int argc, char **argv, int from, struct opts *o)
 			slot = &o->from;
 		else if (!strcmp(k, "--to"))
 			slot = &o->to;
-		else if (!strcmp(k, "--role")) {
+		else if (!strcmp(k, "--app-dir"))
+			slot = &o->app_dir;
+		else if (!strcmp(k, "--rows") || !strcmp(k, "--dry-run") ||
+			 !strcmp(k, "--merge")) {
+			bool *flag = k[2] == 'r' ? &o->rows
+				     : k[2] == 'd' ? &o->dry_run : &o->merge;
+			*flag = true;
+			continue;
+		} else if (!strcmp(k, "--role")) {
 			if (i + 1 >= argc || o->nroles == 16)
 				goto bad;
 			o->roles[o->nroles++] = argv[++i];
@@ -488,6 +503,43 @@ static int cmd_copy(struct opts *o)
 	return rc ? 1 : 0;
 }
 
+/* import nocobase: the summary on stdout; exit 0 when everything moved,
+ * 3 when something was skipped, 1 when nothing could be written. */
+static int cmd_import_nocobase(struct opts *o)
+{
+	struct import_opts io = {.from = o->from, .app_dir = o->app_dir,
+				 .rows = o->rows, .dry_run = o->dry_run,
+				 .merge = o->merge};
+	struct import_report rep;
+	struct buf totals = {0};
+	struct app a;
+	int64_t skipped = 0;
+	int rc;
+
+	if (!o->from) {
+		fputs("flowcgi: import nocobase needs --from <postgresql:// URI "
+		      "or SQLite file of NocoBase>\n",
+		      stderr);
+		return 2;
+	}
+	if (open_app(&a, o->db, false))
+		return 1;
+	rc = import_nocobase(&a, &io, &rep);
+	if (rc) {
+		fprintf(stderr, "flowcgi: import refused or failed, nothing "
+				"written: %s\n",
+			rep.error);
+	} else {
+		import_report_totals(&rep, &totals);
+		printf("%s\n%s", buf_str(&rep.lines), buf_str(&totals));
+		skipped = import_report_skipped(&rep);
+	}
+	buf_free(&totals);
+	import_report_free(&rep);
+	app_close(&a);
+	return rc ? 1 : skipped ? 3 : 0;
+}
+
 /* routes: the route table, one route a line, tab-separated. */
 static int cmd_routes(struct opts *o)
 {
@@ -510,7 +562,7 @@ static const struct command {
 	{"init", cmd_init},         {"user add", cmd_user_add},
 	{"token", cmd_token},       {"run-queue", cmd_run_queue},
 	{"routes", cmd_routes},     {"maintain", cmd_maintain},
-	{"copy", cmd_copy},
+	{"copy", cmd_copy},         {"import nocobase", cmd_import_nocobase},
 };
 
 int cli_run(int argc, char **argv)
@@ -535,6 +587,16 @@ int cli_run(int argc, char **argv)
 			return 2;
 		}
 		cmd = "user add";
+		from = 3;
+	}
+	if (!strcmp(cmd, "import")) {
+		if (argc < 3 || strcmp(argv[2], "nocobase")) {
+			fputs("flowcgi: usage: import nocobase --from URI|FILE "
+			      "[--rows] [--dry-run] [--merge] [--app-dir DIR]\n",
+			      stderr);
+			return 2;
+		}
+		cmd = "import nocobase";
 		from = 3;
 	}
 	if (parse_opts(argc, argv, from, &o))
