@@ -25,7 +25,9 @@ static void seeded_gone(struct import_ctx *x)
 	} kinds[] = {{"roles", "name", NB_ROLES}, {"users", "id", NB_USERS}};
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 		json_object *keys = jsonx_get(x->seeded, kinds[k].table);
-		for (size_t i = 0; i < json_object_array_length(keys); i++) {
+		for (size_t i = 0; json_object_is_type(keys, json_type_array) &&
+				   i < json_object_array_length(keys);
+		     i++) {
 			json_object *key = json_object_array_get_idx(keys, i);
 			json_object *m = import_nocobase_where(x->t[kinds[k].nb],
 							       kinds[k].key, key);

@@ -301,9 +301,11 @@ static int issued(struct import_ctx *x)
 	int rc = 0;
 	for (size_t i = 0; !rc && i < n; i++) {
 		json_object *r = jsonx_copy(json_object_array_get_idx(rows, i));
+		json_object *m = eq("jti", jsonx_get(r, "jti"));
 		bool changed = false;
 		json_object_object_del(r, "id");
-		rc = put_row(x, "issuedTokens", r, NULL, NULL, &changed);
+		rc = put_row(x, "issuedTokens", r, m, NULL, &changed);
+		json_object_put(m);
 		json_object_put(r);
 	}
 	if (!rc && n)
@@ -325,7 +327,9 @@ static int revoked(struct import_ctx *x)
 		import_nocobase_blocked_key(t ? t : "", key, sizeof(key));
 		json_object_object_add(r, "token", json_object_new_string(key));
 		json_object_object_del(r, "id");
-		rc = put_row(x, "tokenBlacklist", r, NULL, NULL, &changed);
+		json_object *m = eq("token", jsonx_get(r, "token"));
+		rc = put_row(x, "tokenBlacklist", r, m, NULL, &changed);
+		json_object_put(m);
 		json_object_put(r);
 	}
 	if (!rc && n)
@@ -384,8 +388,9 @@ static int secret(struct import_ctx *x)
 		return import_write_fail(x, rc, "token secret");
 	import_report_add(x->rep, IK_SETTING, IO_CHANGED, 1,
 			  "token secret: NocoBase's, from %s (replaces the "
-			  "one init made)%s",
+			  "%s)%s",
 			  x->nb.secret_from,
+			  x->opts->merge ? "target's" : "one init made",
 			  getenv("FLOWCGI_APP_KEY") && *getenv("FLOWCGI_APP_KEY")
 				  ? "; FLOWCGI_APP_KEY, set here, wins over it"
 				  : "");

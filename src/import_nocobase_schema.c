@@ -390,7 +390,19 @@ int import_nocobase_schema(struct import_ctx *x)
 
 /* ---- rows (--rows) ---- */
 
-/* One batch of a collection's rows into the target; *got how many read. */
+/* A row of a table without a key of its own (a join table) is the same
+ * row when its other columns but the timestamps are. */
+static json_object *same_keys(json_object *values)
+{
+	json_object *m = json_object_new_object();
+	json_object_object_foreach(values, k, v) {
+		if (v && strcmp(k, "createdAt") && strcmp(k, "updatedAt"))
+			json_object_object_add(m, k, jsonx_ref(v));
+	}
+	return m;
+}
+
+/* One batch of a collection's rows into the target. */
 static int put_rows(struct import_ctx *x, const struct coll *c, json_object *rows,
 		    bool srcpk, int64_t *changed)
 {
@@ -398,12 +410,16 @@ static int put_rows(struct import_ctx *x, const struct coll *c, json_object *row
 	for (size_t i = 0; !rc && i < json_object_array_length(rows); i++) {
 		json_object *v = NULL;
 		bool replaced = false;
+		json_object *m = NULL;
 		rc = import_write_values(x, c, json_object_array_get_idx(rows, i), &v);
-		if (!rc && !srcpk)
+		if (!rc && !srcpk) {
 			json_object_object_del(v, c->pk);
+			m = same_keys(v);
+		}
 		if (!rc)
-			rc = import_write_put(x, c->name, v, NULL, &replaced);
+			rc = import_write_put(x, c->name, v, m, &replaced);
 		*changed += replaced;
+		json_object_put(m);
 		json_object_put(v);
 	}
 	return rc;

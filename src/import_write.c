@@ -48,6 +48,11 @@ int import_write_values(struct import_ctx *x, const struct coll *c,
 		json_object *v = jsonx_get(row, f->name), *cv = NULL;
 		if (!field_has_column(f) || !jsonx_has(row, f->name))
 			continue;
+		/* NocoBase reads a NULL flag as false, flowcgi's queries sort
+		 * by it (a user's default role first): the column's default. */
+		if ((!v || json_object_is_type(v, json_type_null)) &&
+		    f->type == FT_BOOLEAN && f->dflt)
+			v = f->dflt;
 		if (!v || json_object_is_type(v, json_type_null)) {
 			json_object_object_add(out, f->name, NULL);
 			continue;
@@ -145,6 +150,8 @@ bool import_write_was_seeded(struct import_ctx *x, const char *table,
 			     json_object *key)
 {
 	json_object *keys = jsonx_get(x->seeded, table);
+	if (!json_object_is_type(keys, json_type_array))
+		return false;
 	for (size_t i = 0; key && i < json_object_array_length(keys); i++)
 		if (!strcmp(jsonx_str(json_object_array_get_idx(keys, i)),
 			    jsonx_str(key)))
