@@ -78,12 +78,14 @@ static int nodes(struct import_ctx *x, json_object *wf, int *bad, char *why,
 	return rc;
 }
 
-/* The trigger config as flowcgi checks it (a main: prefix dropped in
- * place); the first message, or 0. */
+/* The trigger config as flowcgi checks it: the first message, or 0.  The
+ * check runs on a copy: the config moves as NocoBase had it (a
+ * "main:samples" it kept is not rewritten to "samples", so the workflow
+ * answers as it did). */
 static int config_problem(struct import_ctx *x, json_object *wf, char *why,
 			  size_t len)
 {
-	json_object *cfg = jsonx_get(wf, "config");
+	json_object *cfg = jsonx_copy(jsonx_get(wf, "config"));
 	json_object *msgs = util_streq(jsonx_get_str(wf, "type"), "webhook")
 				    ? wf_version_check_webhook(cfg)
 				    : wf_version_check_config(x->app, cfg);
@@ -92,6 +94,7 @@ static int config_problem(struct import_ctx *x, json_object *wf, char *why,
 		snprintf(why, len, "flowcgi refuses its trigger config: %s",
 			 json_object_get_string(json_object_array_get_idx(msgs, 0)));
 	json_object_put(msgs);
+	json_object_put(cfg);
 	return rc;
 }
 

@@ -263,6 +263,19 @@ class Imported(unittest.TestCase):
                                 token=self.root)
         self.assertEqual((r.status, r.data and r.data['id']), (200, 4), diagnose(r))
 
+    def test_trigger_config_as_nocobase_had_it(self):
+        """setup.sh's "main:samples" workflow: NocoBase 2.2.15 never runs it
+        from samples:trigger (500, No action done); it moves unchanged and
+        answers the same."""
+        key = EXPECTED['state']['K_MAINPFX']
+        wf = self.get('workflows:list?filter=%s' % json.dumps({'key': key}))[0]
+        self.assertEqual(wf['config']['collection'], 'main:samples')
+        r = self.server.request('POST', 'samples:trigger/1?triggerWorkflows=%s' % key,
+                                token=self.root)
+        self.assertEqual((r.status, r.errors and r.errors[0]['message']),
+                         (500, 'No action done, please contact the administrator'),
+                         diagnose(r))
+
     def test_environment_variables(self):
         rows = self.site.sql('SELECT name, value FROM "environmentVariables" ORDER BY name')
         self.assertEqual(rows, [['GREETING', 'hello'], ['TOKEN', 's3cret']])
