@@ -97,6 +97,16 @@ int import_nocobase(struct app *a, const struct import_opts *o,
 			return APP_EVALIDATION;
 		x.has_app = true;
 	}
+	if (strstr(o->from, "://") && !store_is_uri(o->from)) {
+		/* NocoBase also runs on MySQL and MariaDB: not a source here */
+		rc = import_report_fail(rep, APP_EVALIDATION,
+					"--from takes NocoBase's PostgreSQL "
+					"(postgresql://) or SQLite (a file) "
+					"database, not %.*s",
+					(int)(strstr(o->from, "://") - o->from + 3),
+					o->from);
+		goto out;
+	}
 	if ((rc = store_src_open(o->from, &x.src))) {
 		import_report_fail(rep, rc, "%s", store_src_errmsg(x.src));
 		goto out;

@@ -339,6 +339,10 @@ class Safety(unittest.TestCase):
             self.assertIn('is not a NocoBase 2.2 database: it has no table "collections"',
                           out.stderr)
             self.assertEqual(site.cli('import', 'nocobase').returncode, 2)
+            out = nb_import(site, 'mysql://nocobase:secret@db/nocobase')
+            self.assertEqual(out.returncode, 1)
+            self.assertIn('not mysql://', out.stderr)
+            self.assertNotIn('secret', out.stderr)
             self.assertEqual(site.cli('import', 'strapi', '--from', 'x').returncode, 2)
             out = nb_import(site, source(site), '--rows', '--dry-run', '--app-dir',
                             app_dir(site))
