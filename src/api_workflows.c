@@ -16,12 +16,6 @@
 #include "wf_graph.h"
 #include "wf_version.h"
 
-/* The trigger types flowcgi runs. */
-static bool type_known(const char *type)
-{
-	return !strcmp(type, "custom-action") || !strcmp(type, "webhook");
-}
-
 static json_object *pick(json_object *values, const char *const *names)
 {
 	json_object *o = json_object_new_object();
@@ -141,7 +135,7 @@ API_HANDLER(api_workflows_create)
 	if (!type || !*type)
 		return req_fail_msg(r, APP_EVALIDATION, "Trigger type is required",
 				    "the workflow has no \"type\"");
-	if (!type_known(type))
+	if (!wf_version_type_known(type))
 		return req_fail_msg(r, APP_EVALIDATION,
 				    arena_printf(r->arena,
 						 "Trigger type \"%s\" is not "

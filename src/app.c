@@ -40,16 +40,42 @@ void app_config_load(struct app_config *cfg, const char *db_path)
 	cfg->idem_ttl = env_ll("FLOWCGI_IDEMPOTENCY_TTL", 86400);
 }
 
+/* A stored raw secret: app_secret_hex holds its bytes as hex (a NocoBase
+ * jwt_secret.dat moved by import nocobase: 32 random bytes, NULs among
+ * them).  Empty or not hex: none. */
+static bool load_raw_key(struct app *a)
+{
+	char *hex = NULL;
+	size_t n;
+	if (store_meta_get(a->st, "app_secret_hex", &hex) || !hex)
+		return false;
+	n = strlen(hex) / 2;
+	a->app_key = util_xmalloc(n + 1);
+	if (!n || util_unhex(hex, strlen(hex), (unsigned char *)a->app_key)) {
+		free(a->app_key);
+		a->app_key = NULL;
+		free(hex);
+		return false;
+	}
+	a->app_key_len = n;
+	free(hex);
+	return true;
+}
+
 /* The key tokens are signed with: FLOWCGI_APP_KEY wins over the stored
- * secret; both are used as the bytes of the string (contract §2). */
+ * secret; both are used as the bytes of the string (contract §2), except
+ * a raw stored secret, which is its bytes. */
 static void load_key(struct app *a)
 {
 	const char *env = getenv("FLOWCGI_APP_KEY");
 	char *stored = NULL;
 	free(a->app_key);
 	a->app_key = NULL;
+	a->app_key_len = 0;
 	if (env && *env) {
 		a->app_key = strdup(env);
+	} else if (load_raw_key(a)) {
+		return;
 	} else if (!store_meta_get(a->st, "app_secret", &stored) && stored) {
 		a->app_key = stored;
 	}

@@ -14,6 +14,7 @@
 #include "auth.h"
 #include "copy.h"
 #include "crypto.h"
+#include "import.h"
 #include "err.h"
 #include "jsonx.h"
 #include "maint.h"
@@ -31,11 +32,13 @@ struct opts {
 	const char *db;
 	const char *from, *to;
 	const char *password, *email, *username, *user, *expires;
+	const char *app_dir;
 	const char *roles[16];
 	int nroles;
 	const char *older_than;
 	const char *statuses[8]; /* --status, each a comma list */
 	int nstatuses;
+	bool rows, dry_run, merge; /* import nocobase */
 };
 
 static void usage(FILE *f)
@@ -66,6 +69,10 @@ static void usage(FILE *f)
 	      "                                 the space back; S: resolved, failed,\n"
 	      "                                 error, aborted, canceled, rejected,\n"
 	      "                                 retry_needed (default: all of them)\n"
+	      "  import nocobase --from URI|FILE [--rows] [--dry-run] [--merge]\n"
+	      "       [--app-dir DIR]           move a NocoBase site into the\n"
+	      "                                 database (see README); exit 3\n"
+	      "                                 when something was skipped\n"
 	      "  routes                         print the route table (resource,\n"
 	      "                                 action, ACL action, access, lock,\n"
 	      "                                 handler; tab-separated)\n"
@@ -106,8 +113,15 @@ static int parse_opts(int argc, char **argv, int from, struct opts *o)
 				goto bad;
 			o->statuses[o->nstatuses++] = argv[++i];
 			continue;
-		}
-		else if (!strcmp(k, "--role")) {
+		} else if (!strcmp(k, "--app-dir"))
+			slot = &o->app_dir;
+		else if (!strcmp(k, "--rows") || !strcmp(k, "--dry-run") ||
+			 !strcmp(k, "--merge")) {
+			bool *flag = k[2] == 'r' ? &o->rows
+				     : k[2] == 'd' ? &o->dry_run : &o->merge;
+			*flag = true;
+			continue;
+		} else if (!strcmp(k, "--role")) {
 			if (i + 1 >= argc || o->nroles == 16)
 				goto bad;
 			o->roles[o->nroles++] = argv[++i];
@@ -617,6 +631,43 @@ static int cmd_copy(struct opts *o)
 	return rc ? 1 : 0;
 }
 
+/* import nocobase: the summary on stdout; exit 0 when everything moved,
+ * 3 when something was skipped, 1 when nothing could be written. */
+static int cmd_import_nocobase(struct opts *o)
+{
+	struct import_opts io = {.from = o->from, .app_dir = o->app_dir,
+				 .rows = o->rows, .dry_run = o->dry_run,
+				 .merge = o->merge};
+	struct import_report rep;
+	struct buf totals = {0};
+	struct app a;
+	int64_t skipped = 0;
+	int rc;
+
+	if (!o->from) {
+		fputs("flowcgi: import nocobase needs --from <postgresql:// URI "
+		      "or SQLite file of NocoBase>\n",
+		      stderr);
+		return 2;
+	}
+	if (open_app(&a, o->db, false))
+		return 1;
+	rc = import_nocobase(&a, &io, &rep);
+	if (rc) {
+		fprintf(stderr, "flowcgi: import refused or failed, nothing "
+				"written: %s\n",
+			rep.error);
+	} else {
+		import_report_totals(&rep, &totals);
+		printf("%s\n%s", buf_str(&rep.lines), buf_str(&totals));
+		skipped = import_report_skipped(&rep);
+	}
+	buf_free(&totals);
+	import_report_free(&rep);
+	app_close(&a);
+	return rc ? 1 : skipped ? 3 : 0;
+}
+
 /* routes: the route table, one route a line, tab-separated. */
 static int cmd_routes(struct opts *o)
 {
@@ -640,7 +691,7 @@ static const struct command {
 	{"token", cmd_token},       {"run-queue", cmd_run_queue},
 	{"routes", cmd_routes},     {"maintain", cmd_maintain},
 	{"copy", cmd_copy},         {"check", cmd_check},
-	{"prune", cmd_prune},
+	{"prune", cmd_prune},         {"import nocobase", cmd_import_nocobase},
 };
 
 int cli_run(int argc, char **argv)
@@ -665,6 +716,16 @@ int cli_run(int argc, char **argv)
 			return 2;
 		}
 		cmd = "user add";
+		from = 3;
+	}
+	if (!strcmp(cmd, "import")) {
+		if (argc < 3 || strcmp(argv[2], "nocobase")) {
+			fputs("flowcgi: usage: import nocobase --from URI|FILE "
+			      "[--rows] [--dry-run] [--merge] [--app-dir DIR]\n",
+			      stderr);
+			return 2;
+		}
+		cmd = "import nocobase";
 		from = 3;
 	}
 	if (parse_opts(argc, argv, from, &o))

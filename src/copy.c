@@ -42,10 +42,8 @@ static int build_schema(struct store *st, struct schema **s,
 	return rc;
 }
 
-/* Empty: no row in any table of the target's schema, but what a fresh
- * init makes (its roles, scopes, root user and the user's roles). */
-static int target_empty(struct store *to, const struct schema *s,
-			struct copy_report *rep)
+int copy_target_empty(struct store *to, const struct schema *s, char *err,
+		      size_t errlen)
 {
 	static const struct {
 		const char *name;
@@ -58,10 +56,12 @@ static int target_empty(struct store *to, const struct schema *s,
 		for (size_t k = 0; k < sizeof(seeded) / sizeof(seeded[0]); k++)
 			if (!strcmp(c->name, seeded[k].name))
 				most = seeded[k].most;
-		if (store_count(to, s, c, NULL, &n))
-			return report_fail(rep, to, APP_EINTERNAL, c->name);
+		if (store_count(to, s, c, NULL, &n)) {
+			snprintf(err, errlen, "%s: %s", c->name, store_errmsg(to));
+			return APP_EINTERNAL;
+		}
 		if (n > most) {
-			snprintf(rep->error, sizeof(rep->error),
+			snprintf(err, errlen,
 				 "the target is not empty: %s has %lld row(s)",
 				 c->name, (long long)n);
 			return APP_EVALIDATION;
@@ -70,8 +70,7 @@ static int target_empty(struct store *to, const struct schema *s,
 	return 0;
 }
 
-/* A fresh init's rows give way to the source's. */
-static int clear_seeded(struct store *to, const struct schema *s)
+int copy_clear_seeded(struct store *to, const struct schema *s)
 {
 	static const char *const seeded[] = {
 		"rolesUsers", "users", "dataSourcesRolesResourcesScopes", "roles",
@@ -196,8 +195,8 @@ int copy_site(struct store *from, struct store *to, struct copy_report *rep)
 		return report_fail(rep, to, rc, "writing the target");
 	}
 	if (!(rc = build_schema(to, &dst, rep)) &&
-	    !(rc = target_empty(to, dst, rep)) &&
-	    !(rc = clear_seeded(to, dst)) &&
+	    !(rc = copy_target_empty(to, dst, rep->error, sizeof(rep->error))) &&
+	    !(rc = copy_clear_seeded(to, dst)) &&
 	    !(rc = copy_settings(from, to, rep)) &&
 	    !(rc = copy_defs(from, to, rep)) && !(rc = build_schema(from, &src, rep)) &&
 	    !(rc = store_sync_tables(to, src)))

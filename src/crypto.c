@@ -175,3 +175,29 @@ unsigned char *crypto_base64_decode(const char *s, size_t *outlen)
 	out[*outlen] = 0;
 	return out;
 }
+
+unsigned char *crypto_aes256cbc_decrypt(const unsigned char key[32],
+					const unsigned char iv[16],
+					const unsigned char *in, size_t n,
+					size_t *outlen)
+{
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	unsigned char *out;
+	int len = 0, last = 0, ok;
+
+	if (!ctx)
+		util_oom();
+	out = util_xmalloc(n + 32 + 1);
+	ok = n > 0 && n <= INT_MAX / 2 &&
+	     EVP_DecryptInit_ex(ctx, EVP_aes_256_cbc(), NULL, key, iv) == 1 &&
+	     EVP_DecryptUpdate(ctx, out, &len, in, (int)n) == 1 &&
+	     EVP_DecryptFinal_ex(ctx, out + len, &last) == 1;
+	EVP_CIPHER_CTX_free(ctx);
+	if (!ok) {
+		free(out);
+		return NULL;
+	}
+	*outlen = (size_t)(len + last);
+	out[*outlen] = 0;
+	return out;
+}

@@ -39,5 +39,13 @@ int crypto_password_hash(const char *password, char out[65]);
  * constant time; a stored value that is not 64 hex characters (the key
  * part lower-case, as node writes it) is false. */
 bool crypto_password_verify(const char *password, const char *stored);
+/* AES-256-CBC with PKCS#7 padding, as node's createDecipheriv: n bytes of
+ * ciphertext under a 32-byte key and 16-byte iv.  The plaintext (malloc'd,
+ * NUL-terminated, *outlen bytes), or NULL when the key or padding is
+ * wrong. */
+unsigned char *crypto_aes256cbc_decrypt(const unsigned char key[32],
+					const unsigned char iv[16],
+					const unsigned char *in, size_t n,
+					size_t *outlen);
 
 #endif

@@ -159,4 +159,31 @@ int store_effect_note(struct store *st, int64_t exec_id, const char *what);
 int store_effect_get(struct store *st, int64_t exec_id, char **what);
 int store_effect_clear(struct store *st, int64_t exec_id);
 
+/* ---- Another application's database, read only (import nocobase) ----
+ * A source is a SQLite file (opened with SQLITE_OPEN_READONLY: no pragma,
+ * no journal change, no lock file, so the application may keep running)
+ * or a postgresql:// URI (one REPEATABLE READ, READ ONLY transaction held
+ * until close: every table is read from one snapshot).  Table and column
+ * names must pass util_is_ident and be found in the source's catalog
+ * before they are quoted into SQL. */
+struct store_src;
+
+/* Open target read-only; *out is set even on failure (for the message). */
+int store_src_open(const char *target, struct store_src **out);
+void store_src_close(struct store_src *src);
+const char *store_src_errmsg(const struct store_src *src);
+/* The file, or "host:port/db" of a URI (no password). */
+const char *store_src_path(const struct store_src *src);
+/* Whether the source has a table (or view) named table. */
+int store_src_has(struct store_src *src, const char *table, bool *has);
+int store_src_count(struct store_src *src, const char *table, int64_t *n);
+/* Rows of table as a JSON array of {column: value} (new ref), ordered by
+ * column order (NULL: unordered), limit rows from offset (limit 0: all).
+ * Values are typed by the column's declared type: integers, floats,
+ * booleans, JSON columns parsed, timestamps with a time zone as ISO-8601
+ * UTC with milliseconds, numeric and other columns as text, NULL as
+ * null. */
+int store_src_rows(struct store_src *src, const char *table, const char *order,
+		   int64_t limit, int64_t offset, json_object **rows);
+
 #endif

@@ -50,8 +50,7 @@ int store_pg_failf(struct store_pg *st, int err, const char *fmt, ...)
 	return err;
 }
 
-/* "host:port/db" of a URI, without user or password. */
-static char *server_name(const char *uri)
+char *store_pg_where(const char *uri)
 {
 	PQconninfoOption *opts = PQconninfoParse(uri, NULL);
 	const char *host = NULL, *port = NULL, *db = NULL;
@@ -317,7 +316,7 @@ int store_pg_open(const char *uri, bool create, struct store_pg **out)
 		return rc;
 	}
 	PQconninfoFree(opts);
-	st->where = server_name(uri);
+	st->where = store_pg_where(uri);
 	(void)create; /* the database itself must exist: init makes tables */
 	return connect_now(st);
 }

@@ -51,6 +51,8 @@ int store_pg_run(struct store_pg *st, const char *sql, json_object *binds,
 /* Run sql without parameters and without result rows (DDL, several
  * statements allowed). */
 int store_pg_exec(struct store_pg *st, const char *sql);
+/* "host:port/db" of a URI, without user or password (malloc'd). */
+char *store_pg_where(const char *uri);
 /* Column value i of row r as JSON by field type (new ref). */
 json_object *store_pg_cell(PGresult *res, int r, int i, const struct field *f);
 

@@ -312,6 +312,20 @@ void util_hex(const unsigned char *p, size_t n, char *out)
 	out[2 * n] = 0;
 }
 
+int util_unhex(const char *s, size_t n, unsigned char *out)
+{
+	if (n % 2)
+		return -1;
+	for (size_t i = 0; i < n; i += 2) {
+		int hi = hexval((unsigned char)s[i]);
+		int lo = hexval((unsigned char)s[i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i / 2] = (unsigned char)(hi * 16 + lo);
+	}
+	return 0;
+}
+
 void util_uuid(char *out)
 {
 	unsigned char r[16];

@@ -46,6 +46,9 @@ void util_uid(char *out);
 void util_uuid(char *out);
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void util_hex(const unsigned char *p, size_t n, char *out);
+/* The bytes of n hex digits (either case) into out (n / 2 bytes); -1 when
+ * n is odd or a digit is not hex. */
+int util_unhex(const char *s, size_t n, unsigned char *out);
 
 /* The one out-of-memory path: "flowcgi: out of memory" on stderr, then
  * abort().  A process that cannot allocate cannot answer anyway, and the

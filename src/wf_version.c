@@ -11,6 +11,11 @@
 #include "util.h"
 #include "wf_int.h"
 
+bool wf_version_type_known(const char *type)
+{
+	return util_streq(type, "custom-action") || util_streq(type, "webhook");
+}
+
 const char *const wf_version_fields[] = {
 	"title", "enabled", "description", "type", "triggerTitle", "config",
 	"sync", "options", NULL,

@@ -10,10 +10,13 @@
 #define FLOWCGI_WF_VERSION_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "records.h"
 
+/* The trigger types flowcgi runs (custom-action, webhook). */
+bool wf_version_type_known(const char *type);
 /* The fields of a workflow a client may set. */
 extern const char *const wf_version_fields[];
 
