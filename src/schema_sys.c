@@ -121,7 +121,7 @@ const char *const schema_sys_defs[] = {
 	F("parentExecutionId", "bigInt") "," F("stack", "json") ","
 	F("retryOfId", "bigInt") ","
 	F("output", "json") ","
-	"{\"name\":\"manually\",\"type\":\"boolean\",\"defaultValue\":false},"
+	F("manually", "boolean") ","
 	"{\"name\":\"worker\",\"type\":\"string\",\"hidden\":true},"
 	/* The jobs of an execution, written with it in one row: see
 	 * api_executions.c for how they are shown as NocoBase's jobs. */

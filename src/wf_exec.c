@@ -453,8 +453,10 @@ int wf_exec_save(struct wf_exec *e, int64_t *id)
 				       json_object_new_string(e->event_key));
 		json_object_object_add(v, "context", jsonx_ref(e->context));
 		json_object_object_add(v, "dispatched", json_object_new_boolean(1));
+		/* NocoBase 2.2 leaves it NULL unless run by workflows:execute */
 		json_object_object_add(v, "manually",
-				       json_object_new_boolean(e->manually));
+				       e->manually ? json_object_new_boolean(1)
+						   : NULL);
 		if (e->retry_of)
 			json_object_object_add(v, "retryOfId",
 					       json_object_new_int64(e->retry_of));
