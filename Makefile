@@ -5,7 +5,7 @@
 #                   same again under ASan+UBSan
 #   make run        demo database + lighttpd on 127.0.0.1, prints curl commands
 #   make bench      wrk against the program and a hello-world baseline
-#   make coverage   unit + black-box suites on a gcov build; line coverage
+#   make coverage   unit + black-box suites (both backends) on a gcov build; line coverage
 #                   per file of src/, ending with the TOTAL line
 #   make fuzz       libFuzzer targets of tests/fuzz, FUZZ_SECONDS (60) each
 #   make fuzz-smoke the same, a few seconds each over the corpus (in make test)
@@ -130,7 +130,9 @@ coverage: deps
 		OPT="-O0 -g --coverage -DFLOWCGI_COVERAGE" SAN="--coverage" \
 		$(COVBUILD)/flowcgi.fcgi test-unit
 	chmod -R a+rwX $(COVBUILD)
-	python3 tests/http/run.py --prog $(CURDIR)/$(COVBUILD)/flowcgi.fcgi
+	set -e; for b in $(BACKENDS); do \
+		python3 tests/http/run.py --prog $(CURDIR)/$(COVBUILD)/flowcgi.fcgi \
+			--backend $$b; done
 	@$(GCOVR) $(COVBUILD) | sed '$$d'
 
 build-asan/flowcgi.fcgi: $(BUILD)/main.o $(BUILD)/libflowcgi.a
