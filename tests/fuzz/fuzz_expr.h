@@ -17,22 +17,7 @@
 
 #include "wf_expr.h"
 
-static json_object *scope;
-
-static void cleanup(void)
-{
-	json_object_put(scope);
-	jsonx_cleanup();
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	scope = fuzz_json(FUZZ_SCOPE_JSON);
-	atexit(cleanup);
-	return 0;
-}
+#include "fuzz_scope.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -18,22 +18,7 @@
 
 #include "wf_expr.h"
 
-static json_object *scope;
-
-static void cleanup(void)
-{
-	json_object_put(scope);
-	jsonx_cleanup();
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	scope = fuzz_json(FUZZ_SCOPE_JSON);
-	atexit(cleanup);
-	return 0;
-}
+#include "fuzz_scope.h"
 
 static void scan_all(const char *s, size_t len, enum wf_ph_grammar g)
 {
