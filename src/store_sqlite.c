@@ -300,7 +300,7 @@ int store_sqlite_open(const char *path, bool create, struct store_sqlite **out)
 		*out = st;
 		return APP_EDB_UNINIT;
 	}
-	rc = sqlite3_open_v2(path, &st->db, flags, NULL);
+	rc = sqlite3_open_v2(path, &st->db, flags, store_sqlite_vfs());
 	if (rc != SQLITE_OK) {
 		/* It is there and cannot be opened: not for init to fix. */
 		*out = st;

@@ -77,6 +77,12 @@ int store_sqlite_refuse_damaged(struct store_sqlite *st);
  * before the connection closes. */
 void store_sqlite_ckpt_poke(struct store_sqlite *st);
 void store_sqlite_ckpt_stop(struct store_sqlite *st);
+/* The VFS that writes a commit's WAL frames at once
+ * (store_sqlite_vfs.c): its name for sqlite3_open_v2, or NULL for
+ * SQLite's default when it cannot be set up.  Call before any thread. */
+const char *store_sqlite_vfs(void);
+/* The end of this process's last commit in its WAL (a hint). */
+sqlite3_int64 store_sqlite_vfs_wal_end(void);
 /* Run SQL with no result rows and no parameters. */
 int store_sqlite_exec(struct store_sqlite *st, const char *sql);
 
