@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -272,9 +273,8 @@ bool util_utf8_valid(const char *s, size_t n)
 	return true;
 }
 
-void util_random(void *buf, size_t n)
+static void random_fill(unsigned char *p, size_t n)
 {
-	unsigned char *p = buf;
 	while (n > 0) {
 		ssize_t r = getrandom(p, n, 0);
 		if (r < 0) {
@@ -286,6 +286,42 @@ void util_random(void *buf, size_t n)
 		p += r;
 		n -= (size_t)r;
 	}
+}
+
+/* The kernel's random bytes, drawn 256 at a time: a request asks for
+ * a few dozen, and a system call each was a measurable part of a
+ * trigger.  Bytes handed out are wiped from the pool; a forked child
+ * starts with an empty one so that it never repeats its parent's. */
+static __thread unsigned char pool[256];
+static __thread size_t pool_left;
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+
+static void pool_forget(void)
+{
+	pool_left = 0;
+}
+
+static void pool_init(void)
+{
+	pthread_atfork(NULL, NULL, pool_forget);
+}
+
+void util_random(void *buf, size_t n)
+{
+	unsigned char *p = buf;
+	if (n > sizeof(pool) / 4) {
+		random_fill(p, n);
+		return;
+	}
+	pthread_once(&pool_once, pool_init);
+	if (pool_left < n) {
+		random_fill(pool, sizeof(pool));
+		pool_left = sizeof(pool);
+	}
+	unsigned char *from = pool + sizeof(pool) - pool_left;
+	memcpy(p, from, n);
+	memset(from, 0, n);
+	pool_left -= n;
 }
 
 void util_uid(char *out)

@@ -2,6 +2,9 @@
 #include "unit.h"
 
 #include "crypto.h"
+#include "util.h"
+
+#include <sys/wait.h>
 
 /* node -e 'crypto.scryptSync(pw, salt, 24, {N:16384,r:8,p:1})' with salt the
  * 16-character hex string, printed as salt + hex(key). */
@@ -141,6 +144,35 @@ static void test_equal(void **state)
 	assert_true(crypto_equal("", "x", 0));
 }
 
+/* util_random hands out a pool drawn from the kernel: no two draws the
+ * same, and a forked child never repeats what its parent hands out next. */
+static void test_random_pool(void **state)
+{
+	unsigned char a[16], b[16], child[16], parent[16];
+	int fd[2];
+	(void)state;
+	util_random(a, sizeof(a));
+	util_random(b, sizeof(b));
+	assert_memory_not_equal(a, b, sizeof(a));
+	assert_int_equal(pipe(fd), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		util_random(child, sizeof(child));
+		_exit(write(fd[1], child, sizeof(child)) == sizeof(child) ? 0 : 1);
+	}
+	util_random(parent, sizeof(parent));
+	assert_int_equal(read(fd[0], child, sizeof(child)), sizeof(child));
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	assert_memory_not_equal(child, parent, sizeof(child));
+	close(fd[0]);
+	close(fd[1]);
+	/* a draw larger than the pool's quarter goes to the kernel */
+	unsigned char big[200] = {0}, zero[200] = {0};
+	util_random(big, sizeof(big));
+	assert_memory_not_equal(big, zero, sizeof(big));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -152,6 +184,7 @@ int main(void)
 		cmocka_unit_test(test_sha256),
 		cmocka_unit_test(test_secret_and_random),
 		cmocka_unit_test(test_equal),
+		cmocka_unit_test(test_random_pool),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
