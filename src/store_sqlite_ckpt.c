@@ -187,6 +187,18 @@ static void *run(void *arg)
 	return NULL;
 }
 
+/* What start opened, closed: its failure path and stop share it. */
+static void release(struct store_ckpt *c)
+{
+	sqlite3_close(c->db);
+	if (c->lock_fd >= 0)
+		close(c->lock_fd);
+	if (c->wal_fd >= 0)
+		close(c->wal_fd);
+	free(c->path);
+	free(c);
+}
+
 static struct store_ckpt *start(const char *path)
 {
 	struct store_ckpt *c = util_xcalloc(1, sizeof(*c));
@@ -221,13 +233,7 @@ static struct store_ckpt *start(const char *path)
 	log_error("sqlite: checkpoints: no thread (%s)", strerror(errno));
 	sem_destroy(&c->poke);
 fail:
-	sqlite3_close(c->db);
-	if (c->lock_fd >= 0)
-		close(c->lock_fd);
-	if (c->wal_fd >= 0)
-		close(c->wal_fd);
-	free(c->path);
-	free(c);
+	release(c);
 	return NULL;
 }
 
@@ -252,12 +258,6 @@ void store_sqlite_ckpt_stop(struct store_sqlite *st)
 	sem_post(&c->poke);
 	pthread_join(c->thread, NULL);
 	sem_destroy(&c->poke);
-	sqlite3_close(c->db);
-	if (c->lock_fd >= 0)
-		close(c->lock_fd);
-	if (c->wal_fd >= 0)
-		close(c->wal_fd);
-	free(c->path);
-	free(c);
+	release(c);
 	st->ckpt = NULL;
 }

@@ -69,12 +69,11 @@ static int flush_pending(void)
 	return pending ? flush(pending) : SQLITE_OK;
 }
 
-static bool is_commit_header(const void *p, int n)
+/* Bytes 4-7 of a frame header: the database size after a commit, zero
+ * for the other frames of a transaction. */
+static bool is_commit_header(const unsigned char *h)
 {
-	const unsigned char *h = p;
-	/* Bytes 4-7 of a frame header: the database size after a commit,
-	 * zero for the other frames of a transaction. */
-	return n == FRAME_HEADER && (h[4] | h[5] | h[6] | h[7]) != 0;
+	return (h[4] | h[5] | h[6] | h[7]) != 0;
 }
 
 static int gather(struct shim_file *f, const void *p, int n, sqlite3_int64 off)
@@ -132,7 +131,7 @@ static int shim_write(sqlite3_file *pf, const void *p, int n, sqlite3_int64 off)
 		return f->real->pMethods->xWrite(f->real, p, n, off);
 	}
 	if (n == FRAME_HEADER) {
-		f->commit_seen = is_commit_header(p, n);
+		f->commit_seen = is_commit_header(p);
 		return gather(f, p, n, off);
 	}
 	if ((rc = gather(f, p, n, off)))
