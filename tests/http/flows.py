@@ -13,7 +13,17 @@ import json
 import subprocess
 import time
 
-from harness import _as_www, expect
+from harness import Site, _as_www, expect, sign_in, start_lighttpd
+
+
+def samples_site(procs=2):
+    """A new site behind lighttpd, signed in, with a collection `samples`
+    (a title) and one row: (site, server, api, row)."""
+    site = Site()
+    srv = start_lighttpd(site, procs=procs)
+    api = Api(srv, sign_in(srv))
+    api.collection('samples', [{'name': 'title', 'type': 'string'}])
+    return site, srv, api, api.create('samples', {'title': 'a'})
 
 
 class Api:

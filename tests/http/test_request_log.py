@@ -8,7 +8,7 @@ import re
 import threading
 import unittest
 
-from flows import Api, calc, end
+from flows import calc, end, samples_site
 from harness import Site, cgi_request, expect, sign_in, start_apache, start_lighttpd
 
 TIME_RE = re.compile(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$')
@@ -20,12 +20,8 @@ FIELDS = {'time', 'requestId', 'remoteAddr', 'method', 'path', 'route', 'status'
 class RequestLog(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.site = Site()
-        cls.srv = start_lighttpd(cls.site, procs=2)
-        cls.token = sign_in(cls.srv)
-        cls.api = Api(cls.srv, cls.token)
-        cls.api.collection('samples', [{'name': 'title', 'type': 'string'}])
-        cls.row = cls.api.create('samples', {'title': 'a'})
+        cls.site, cls.srv, cls.api, cls.row = samples_site(procs=2)
+        cls.token = cls.api.token
         cls.wf = cls.api.workflow('ok', {'type': 1, 'collection': 'samples'},
                                   nodes=[calc('1 + 1')])
         cls.refuse = cls.api.workflow('refuse', {'type': 1, 'collection': 'samples'},

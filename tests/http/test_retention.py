@@ -10,7 +10,7 @@ import time
 import unittest
 
 import harness
-from flows import Api, calc, db_exec, end
+from flows import calc, db_exec, end, samples_site
 from harness import Site, _as_www, expect, sign_in, start_lighttpd
 
 OLD = '2020-01-01T00:00:00.000Z'
@@ -55,12 +55,7 @@ class DeleteExecutionOnStatus(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.site = Site()
-        cls.srv = start_lighttpd(cls.site, procs=2)
-        cls.token = sign_in(cls.srv)
-        cls.api = Api(cls.srv, cls.token)
-        cls.api.collection('samples', [{'name': 'title', 'type': 'string'}])
-        cls.row = cls.api.create('samples', {'title': 'a'})
+        cls.site, cls.srv, cls.api, cls.row = samples_site(procs=2)
 
     @classmethod
     def tearDownClass(cls):
@@ -143,12 +138,7 @@ class DeleteExecutionOnStatus(unittest.TestCase):
 class Prune(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.site = Site()
-        cls.srv = start_lighttpd(cls.site, procs=1)
-        cls.token = sign_in(cls.srv)
-        cls.api = Api(cls.srv, cls.token)
-        cls.api.collection('samples', [{'name': 'title', 'type': 'string'}])
-        cls.row = cls.api.create('samples', {'title': 'a'})
+        cls.site, cls.srv, cls.api, cls.row = samples_site(procs=1)
         cls.ok = cls.api.workflow('ok', {'type': 1, 'collection': 'samples'},
                                   nodes=[calc('1 + 1')])
         cls.bad = cls.api.workflow('refuse', {'type': 1, 'collection': 'samples'},
