@@ -34,8 +34,7 @@ struct shim_file {
 	sqlite3_file *real;     /* the unix VFS's file, right after this one */
 	bool wal;
 	bool commit_seen;       /* the last header was a commit frame's */
-	bool after_read;        /* the last call was a read, at read_off */
-	sqlite3_int64 read_off;
+	sqlite3_int64 read_off; /* where the last call read, or -1 */
 	unsigned char *buf;     /* gathered writes, from buf_off */
 	int len, cap;
 	sqlite3_int64 buf_off;
@@ -118,13 +117,13 @@ static int gather(struct shim_file *f, const void *p, int n, sqlite3_int64 off)
 static int shim_write(sqlite3_file *pf, const void *p, int n, sqlite3_int64 off)
 {
 	struct shim_file *f = (struct shim_file *)pf;
-	bool after_read = f->after_read;
+	bool over_read = off == f->read_off;
 	int rc;
 
-	f->after_read = false;
+	f->read_off = -1;
 	if (!f->wal)
 		return f->real->pMethods->xWrite(f->real, p, n, off);
-	if (after_read && off == f->read_off) {
+	if (over_read) {
 		/* Mending checksums: a frame read whole, its header written
 		 * again, and no page follows. */
 		FLUSHED(f);
@@ -158,7 +157,6 @@ static int shim_read(sqlite3_file *pf, void *p, int n, sqlite3_int64 off)
 {
 	struct shim_file *f = (struct shim_file *)pf;
 	FLUSHED(f);
-	f->after_read = true;
 	f->read_off = off;
 	return f->real->pMethods->xRead(f->real, p, n, off);
 }
@@ -300,6 +298,7 @@ static int shim_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *pf,
 
 	(void)vfs;
 	memset(f, 0, sizeof(*f));
+	f->read_off = -1;
 	f->real = (sqlite3_file *)(f + 1);
 	f->wal = (flags & SQLITE_OPEN_WAL) != 0;
 	rc = real_vfs->xOpen(real_vfs, name, f->real, flags, out_flags);
