@@ -442,26 +442,32 @@ int store_sqlite_orphans(struct store_sqlite *st,
 
 /* The writers' lock keeps a second connection from writing while an
  * execution's transaction is open, so a note outside it is a file:
- * "<db>-effects/<id>".  A process that dies keeps it; a kill -9 loses no
- * write the kernel already has. */
-static void effect_path(struct store_sqlite *st, int64_t id, struct buf *b)
+ * "<db>-effects/<id>".  It is written beside and renamed into place, so
+ * that a kill between create and write never leaves an empty note (read
+ * as "sent" with no node to name).  A process that dies keeps it; a
+ * kill -9 loses no write the kernel already has. */
+static void effect_path(struct store_sqlite *st, int64_t id, const char *ext,
+			struct buf *b)
 {
 	buf_printf(b, "%s-effects", st->path);
 	if (id)
-		buf_printf(b, "/%lld", (long long)id);
+		buf_printf(b, "/%lld%s", (long long)id, ext);
 }
 
 int store_sqlite_effect_note(struct store_sqlite *st, int64_t exec_id,
 			     const char *what)
 {
-	struct buf dir = {0}, path = {0};
+	struct buf dir = {0}, tmp = {0}, path = {0};
+	size_t len = strlen(what);
 	int fd, rc = 0;
 
-	effect_path(st, 0, &dir);
-	effect_path(st, exec_id, &path);
+	effect_path(st, 0, "", &dir);
+	effect_path(st, exec_id, ".new", &tmp);
+	effect_path(st, exec_id, "", &path);
 	mkdir(buf_str(&dir), 0770);
-	fd = open(buf_str(&path), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0660);
-	if (fd < 0 || write(fd, what, strlen(what)) != (ssize_t)strlen(what))
+	fd = open(buf_str(&tmp), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0660);
+	if (fd < 0 || write(fd, what, len) != (ssize_t)len ||
+	    rename(buf_str(&tmp), buf_str(&path)))
 		rc = store_sqlite_failf(st, APP_EINTERNAL,
 					"cannot note what execution %lld did in "
 					"%s: %s",
@@ -470,6 +476,7 @@ int store_sqlite_effect_note(struct store_sqlite *st, int64_t exec_id,
 	if (fd >= 0)
 		close(fd);
 	buf_free(&dir);
+	buf_free(&tmp);
 	buf_free(&path);
 	return rc;
 }
@@ -483,7 +490,7 @@ int store_sqlite_effect_get(struct store_sqlite *st, int64_t exec_id,
 	int fd;
 
 	*what = NULL;
-	effect_path(st, exec_id, &path);
+	effect_path(st, exec_id, "", &path);
 	fd = open(buf_str(&path), O_RDONLY | O_CLOEXEC);
 	buf_free(&path);
 	if (fd < 0)
@@ -497,9 +504,12 @@ int store_sqlite_effect_get(struct store_sqlite *st, int64_t exec_id,
 
 int store_sqlite_effect_clear(struct store_sqlite *st, int64_t exec_id)
 {
-	struct buf path = {0};
-	effect_path(st, exec_id, &path);
+	struct buf path = {0}, tmp = {0};
+	effect_path(st, exec_id, "", &path);
+	effect_path(st, exec_id, ".new", &tmp);
 	unlink(buf_str(&path));
+	unlink(buf_str(&tmp));
 	buf_free(&path);
+	buf_free(&tmp);
 	return 0;
 }

@@ -452,6 +452,36 @@ static void test_queue(void **state)
 	store_abort(st());
 }
 
+/* What an execution did outside its transaction: noted whole or not at
+ * all.  A kill between creating the note and writing it leaves only the
+ * side file, which reads as no note (the request was not sent yet). */
+static void test_effects(void **state)
+{
+	char side[192], *what = NULL;
+	struct stat sb;
+	FILE *f;
+	(void)state;
+	assert_int_equal(store_effect_note(st(), 7, "node \"n\" (request)"), 0);
+	assert_int_equal(store_effect_get(st(), 7, &what), 0);
+	assert_string_equal(what, "node \"n\" (request)");
+	free(what);
+	snprintf(side, sizeof(side), "%s-effects/7.new", db.path);
+	assert_int_not_equal(stat(side, &sb), 0);
+
+	snprintf(side, sizeof(side), "%s-effects/8.new", db.path);
+	assert_non_null(f = fopen(side, "w"));
+	fclose(f);
+	assert_int_equal(store_effect_get(st(), 8, &what), 0);
+	assert_null(what);
+	assert_int_equal(store_effect_clear(st(), 8), 0);
+	assert_int_not_equal(stat(side, &sb), 0);
+	assert_int_equal(store_effect_clear(st(), 7), 0);
+	assert_int_equal(store_effect_get(st(), 7, &what), 0);
+	assert_null(what);
+	snprintf(side, sizeof(side), "%s-effects", db.path);
+	assert_int_equal(rmdir(side), 0);
+}
+
 /* More distinct statements than the cache keeps: it starts over, and
  * every statement still runs. */
 static void test_statement_cache(void **state)
@@ -487,6 +517,7 @@ int main(void)
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_find_columns),
 		cmocka_unit_test(test_queue),
+		cmocka_unit_test(test_effects),
 		cmocka_unit_test(test_statement_cache),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
