@@ -483,13 +483,6 @@ static bool server_fault(int err)
 	       err != APP_EWF_FAILED && err != APP_EWF_HANGS;
 }
 
-/* One transaction per request, taken before the first read: the write
- * lock first for a route that writes (so its reads and writes see one
- * snapshot and concurrent writers queue instead of failing on upgrade),
- * a read transaction otherwise.  Starting a read transaction costs lock
- * calls on the shared memory, so the change counters, the token check and
- * the handler share one.  The trigger rolls back by itself when it must
- * keep history. */
 /* The path and the method first: a webhook's body is its handler's to
  * read.  A path error waits until the query and the body were read, so
  * that a bad body still wins (reference §0). */
