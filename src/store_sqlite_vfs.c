@@ -409,6 +409,10 @@ const char *store_sqlite_vfs(void)
 {
 	/* Registered by the first open, before any thread of ours runs. */
 	if (!real_vfs) {
+		/* Before the library initialises: no memory statistics, so
+		 * SQLite's every allocation takes no process-wide mutex (the
+		 * checkpoint thread and the requests contended on it). */
+		sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 		sqlite3_vfs *v = sqlite3_vfs_find(NULL);
 		if (!v || v->iVersion < 2)
 			return NULL; /* SQLite's default, unshimmed */
