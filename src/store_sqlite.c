@@ -11,11 +11,8 @@
 #include <stdlib.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -204,60 +201,23 @@ static int busy_wait(void *ctx, int count)
 	return 1;
 }
 
-/* Writers queue on a lock file beside the database before BEGIN
- * IMMEDIATE.  The kernel wakes the next waiter the moment the lock is
- * released, where SQLite's busy handler can only poll and sleep; with more
- * processes than cores that polling, not the work, decided throughput.
- * A SIGALRM timer bounds the wait by the busy timeout. */
-static void alarm_noop(int sig)
-{
-	(void)sig;
-}
-
+/* Writers queue before BEGIN IMMEDIATE (store_sqlite_lock.c): the kernel
+ * wakes the next waiter the moment the lock is given, where SQLite's busy
+ * handler can only poll and sleep; with more processes than cores that
+ * polling, not the work, decided throughput.  The wait is bounded by the
+ * busy timeout. */
 static int writer_lock(struct store_sqlite *st)
 {
-	static bool handler;
-	struct itimerval t = {{0, 0}, {0, 0}};
-	int rc;
-
-	if (st->writer_fd < 0)
-		return 0;
-	if (flock(st->writer_fd, LOCK_EX | LOCK_NB) == 0)
-		goto locked;
-	if (errno != EWOULDBLOCK)
-		return 0; /* no queue: SQLite's own locking still holds */
-	if (!handler) {
-		struct sigaction sa;
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = alarm_noop; /* no SA_RESTART: flock returns */
-		sigaction(SIGALRM, &sa, NULL);
-		handler = true;
-	}
-	t.it_value.tv_sec = st->busy_timeout / 1000;
-	t.it_value.tv_usec = (st->busy_timeout % 1000) * 1000;
-	setitimer(ITIMER_REAL, &t, NULL);
-	rc = flock(st->writer_fd, LOCK_EX);
-	int saved = errno;
-	memset(&t, 0, sizeof(t));
-	setitimer(ITIMER_REAL, &t, NULL);
-	if (rc != 0) {
-		if (saved == EINTR)
-			return store_sqlite_failf(st, APP_EDB_BUSY,
-					   "database is locked (busy timeout "
-					   "passed)");
-		return 0;
-	}
-locked:
-	st->writer_locked = true;
+	if (store_sqlite_lock_take(st->writer, st->busy_timeout) == 1)
+		return store_sqlite_failf(st, APP_EDB_BUSY,
+					  "database is locked (busy timeout "
+					  "passed)");
 	return 0;
 }
 
 static void writer_unlock(struct store_sqlite *st)
 {
-	if (st->writer_locked) {
-		flock(st->writer_fd, LOCK_UN);
-		st->writer_locked = false;
-	}
+	store_sqlite_lock_give(st->writer);
 }
 
 static int wal_seen(void *ctx, sqlite3 *db, const char *name, int frames)
@@ -291,7 +251,6 @@ int store_sqlite_open(const char *path, bool create, struct store_sqlite **out)
 
 	*out = NULL;
 	st->path = util_xstrdup(path);
-	st->writer_fd = -1;
 	if (create)
 		flags |= SQLITE_OPEN_CREATE;
 	else if (access(path, F_OK) != 0) {
@@ -339,11 +298,8 @@ int store_sqlite_open(const char *path, bool create, struct store_sqlite **out)
 	 * come back with the operator's fix. */
 	if (access(path, W_OK) != 0)
 		st->stale = true;
-	if (!rc) {
-		char lock[4096];
-		snprintf(lock, sizeof(lock), "%s-writer", path);
-		st->writer_fd = open(lock, O_RDONLY | O_CREAT | O_CLOEXEC, 0664);
-	}
+	if (!rc)
+		st->writer = store_sqlite_lock_open(path);
 	*out = st;
 	return rc;
 }
@@ -359,9 +315,7 @@ void store_sqlite_close(struct store_sqlite *st)
 	}
 	if (st->db)
 		sqlite3_close(st->db);
-	writer_unlock(st);
-	if (st->writer_fd >= 0)
-		close(st->writer_fd);
+	store_sqlite_lock_close(st->writer);
 	free(st->path);
 	free(st);
 }

@@ -25,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,6 +65,8 @@
 #ifndef CKPT_TAIL_FRAMES
 #define CKPT_TAIL_FRAMES 32
 #endif
+/* A start-over that cannot queue for this long waits for the next poke. */
+#define CKPT_LOCK_WAIT_MS 10000
 
 struct store_ckpt {
 	pthread_t thread;
@@ -75,7 +76,7 @@ struct store_ckpt {
 	sem_t poke;
 	atomic_bool stop;
 	char *path;
-	int lock_fd;     /* the writers' queue, an open file of its own */
+	struct store_lock *lock; /* the writers' queue, its own handle */
 	int wal_fd;      /* the WAL, for early write-back, or -1 */
 	sqlite3 *db;
 };
@@ -161,14 +162,13 @@ static void checkpoint(struct store_ckpt *c)
 		if (done - before <= CKPT_TAIL_FRAMES)
 			break;
 	}
-	if (c->lock_fd >= 0 && flock(c->lock_fd, LOCK_EX))
+	if (store_sqlite_lock_take(c->lock, CKPT_LOCK_WAIT_MS) == 1)
 		return;
 	sqlite3_busy_handler(c->db, readers_busy, NULL);
 	sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_RESTART, &log,
 				  &done);
 	sqlite3_busy_handler(c->db, NULL, NULL);
-	if (c->lock_fd >= 0)
-		flock(c->lock_fd, LOCK_UN);
+	store_sqlite_lock_give(c->lock);
 }
 
 static void *run(void *arg)
@@ -191,8 +191,7 @@ static void *run(void *arg)
 static void release(struct store_ckpt *c)
 {
 	sqlite3_close(c->db);
-	if (c->lock_fd >= 0)
-		close(c->lock_fd);
+	store_sqlite_lock_close(c->lock);
 	if (c->wal_fd >= 0)
 		close(c->wal_fd);
 	free(c->path);
@@ -205,8 +204,7 @@ static struct store_ckpt *start(const char *path)
 	char lock[4096];
 
 	c->path = util_xstrdup(path);
-	snprintf(lock, sizeof(lock), "%s-writer", path);
-	c->lock_fd = open(lock, O_RDONLY | O_CLOEXEC);
+	c->lock = store_sqlite_lock_open(path);
 	snprintf(lock, sizeof(lock), "%s-wal", path);
 	c->wal_fd = open(lock, O_RDONLY | O_CLOEXEC);
 	if (sqlite3_open_v2(path, &c->db,

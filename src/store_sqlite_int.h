@@ -40,11 +40,10 @@ struct store_sqlite {
 	int nout;
 	char errmsg[512];
 	long busy_timeout;    /* ms a statement waits for a lock */
-	int writer_fd;        /* the writers' queue lock file, or -1 */
+	struct store_lock *writer; /* the writers' queue, or NULL */
 	int wal_frames;       /* WAL size after this connection's last commit */
 	int wal_checked;      /* WAL size when the checkpoint was last asked */
 	struct store_ckpt *ckpt; /* the checkpoint thread, once started */
-	bool writer_locked;
 	bool stale;           /* met a fault a fresh open may cure */
 	bool writing;         /* the open transaction is a write one */
 	int64_t busy_since;   /* monotonic ms of the first busy try */
@@ -88,5 +87,16 @@ int store_sqlite_exec(struct store_sqlite *st, const char *sql);
 
 /* SQLite's part of the SQL the filter compiler writes (store_query.c). */
 extern const struct store_dialect store_dialect_sqlite;
+
+/* ---- the writers' queue (store_sqlite_lock.c) ---- */
+struct store_lock;
+/* The queue of the database at db_path ("<db>-writer"), or NULL when the
+ * file cannot be opened at all. */
+struct store_lock *store_sqlite_lock_open(const char *db_path);
+void store_sqlite_lock_close(struct store_lock *l);
+/* 0 taken, 1 timed out, -1 no queue to wait in (go on: SQLite's own
+ * locks still hold).  Taking it twice is once. */
+int store_sqlite_lock_take(struct store_lock *l, long timeout_ms);
+void store_sqlite_lock_give(struct store_lock *l);
 
 #endif
