@@ -8,6 +8,7 @@
 
 #include "auth.h"
 #include "err.h"
+#include "jsnum.h"
 #include "jsonx.h"
 #include "limits.h"
 #include "qs.h"
@@ -410,41 +411,75 @@ static void masked_uri(const struct req *r, struct buf *out)
 	}
 }
 
+/* s as a JSON string, escaped as json-c escapes it (no slash escape),
+ * or null. */
+static void log_str(struct buf *out, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	if (!s) {
+		buf_puts(out, "null");
+		return;
+	}
+	buf_putc(out, '"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		const unsigned char *q = p;
+		while (*q >= 0x20 && *q != '"' && *q != '\\')
+			q++;
+		buf_append(out, p, (size_t)(q - p));
+		if (!*(p = q))
+			break;
+		switch (*p) {
+		case '"': buf_puts(out, "\\\""); break;
+		case '\\': buf_puts(out, "\\\\"); break;
+		case '\b': buf_puts(out, "\\b"); break;
+		case '\f': buf_puts(out, "\\f"); break;
+		case '\n': buf_puts(out, "\\n"); break;
+		case '\r': buf_puts(out, "\\r"); break;
+		case '\t': buf_puts(out, "\\t"); break;
+		default:
+			buf_puts(out, "\\u00");
+			buf_putc(out, hex[*p >> 4]);
+			buf_putc(out, hex[*p & 15]);
+		}
+	}
+	buf_putc(out, '"');
+}
+
+/* One JSON line, written directly: the log is written for every request,
+ * and building it as json-c objects cost a tenth of a trigger. */
 void req_log_line(struct req *r, const char *route, struct buf *out)
 {
-	json_object *o = json_object_new_object();
 	struct buf tmp = {0};
-	char now[32];
+	char now[32], num[JSNUM_MAX];
+	double ms = (double)(util_mono_us() - r->started_us) / 1000.0;
 
 	util_iso_from_ms(util_now_ms(), now);
-	json_object_object_add(o, "time", json_object_new_string(now));
-	json_object_object_add(o, "requestId",
-			       json_object_new_string(r->request_id ? r->request_id : ""));
-	json_object_object_add(o, "remoteAddr",
-			       r->remote_addr ? json_object_new_string(r->remote_addr)
-					      : NULL);
-	json_object_object_add(o, "method",
-			       json_object_new_string(r->method ? r->method : ""));
+	buf_puts(out, "{\"time\":");
+	log_str(out, now);
+	buf_puts(out, ",\"requestId\":");
+	log_str(out, r->request_id ? r->request_id : "");
+	buf_puts(out, ",\"remoteAddr\":");
+	log_str(out, r->remote_addr);
+	buf_puts(out, ",\"method\":");
+	log_str(out, r->method ? r->method : "");
 	masked_uri(r, &tmp);
-	json_object_object_add(o, "path", json_object_new_string(buf_str(&tmp)));
-	json_object_object_add(o, "route", route ? json_object_new_string(route) : NULL);
-	json_object_object_add(o, "status", json_object_new_int(req_status(r)));
-	json_object_object_add(o, "durationMs",
-			       jsonx_number((double)(util_mono_us() - r->started_us) /
-					    1000.0));
-	json_object_object_add(o, "userId", r->who.user_id
-						    ? json_object_new_int64(r->who.user_id)
-						    : NULL);
-	json_object_object_add(o, "role", r->who.role ? json_object_new_string(r->who.role)
-						     : NULL);
-	json_object *ids = json_object_new_array();
+	buf_puts(out, ",\"path\":");
+	log_str(out, buf_str(&tmp));
+	buf_puts(out, ",\"route\":");
+	log_str(out, route);
+	buf_printf(out, ",\"status\":%d,\"durationMs\":%s,\"userId\":",
+		   req_status(r), jsnum_format(ms, num));
+	if (r->who.user_id)
+		buf_printf(out, "%lld", (long long)r->who.user_id);
+	else
+		buf_puts(out, "null");
+	buf_puts(out, ",\"role\":");
+	log_str(out, r->who.role);
+	buf_puts(out, ",\"executionIds\":[");
 	for (int i = 0; i < r->nexec_ids; i++)
-		json_object_array_add(ids, json_object_new_int64(r->exec_ids[i]));
-	json_object_object_add(o, "executionIds", ids);
-	json_object_object_add(o, "error",
-			       r->err ? json_object_new_string(err_info(r->err)->code)
-				      : NULL);
-	buf_puts(out, jsonx_str(o));
-	json_object_put(o);
+		buf_printf(out, "%s%lld", i ? "," : "", (long long)r->exec_ids[i]);
+	buf_puts(out, "],\"error\":");
+	log_str(out, r->err ? err_info(r->err)->code : NULL);
+	buf_putc(out, '}');
 	buf_free(&tmp);
 }

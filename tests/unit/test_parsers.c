@@ -174,6 +174,45 @@ static void test_body(void **state)
 
 /* Malformed bodies are answered with the message Node's JSON.parse gives
  * (NocoBase's words); each expectation below is what Node 20 printed. */
+/* The request log's line is JSON whatever a request carries: quotes,
+ * backslashes and control bytes escaped, absent values null, a token in
+ * the query masked. */
+static void test_log_line(void **state)
+{
+	struct arena *a = arena_new();
+	struct buf line = {0};
+	struct req r;
+	json_object *o;
+	(void)state;
+	req_begin(&r, NULL, a);
+	r.method = "POST";
+	r.uri = "/api/a\"b\\c:trigger/1?token=secret&x=\x01";
+	r.request_id = "id\n1";
+	r.who.user_id = 7;
+	r.who.role = "ro\tle";
+	r.exec_ids[r.nexec_ids++] = 41;
+	r.exec_ids[r.nexec_ids++] = 42;
+	req_log_line(&r, "samples:trigger", &line);
+	assert_non_null(o = json_tokener_parse(buf_str(&line)));
+	assert_string_equal(jsonx_get_str(o, "path"),
+			    "/api/a\"b\\c:trigger/1?token=***&x=\x01");
+	assert_string_equal(jsonx_get_str(o, "requestId"), "id\n1");
+	assert_string_equal(jsonx_get_str(o, "role"), "ro\tle");
+	assert_string_equal(jsonx_get_str(o, "route"), "samples:trigger");
+	assert_true(json_object_is_type(jsonx_get(o, "remoteAddr"), json_type_null));
+	assert_true(jsonx_has(o, "remoteAddr"));
+	assert_true(json_object_is_type(jsonx_get(o, "error"), json_type_null));
+	assert_int_equal(json_object_get_int(jsonx_get(o, "userId")), 7);
+	assert_int_equal(json_object_array_length(jsonx_get(o, "executionIds")), 2);
+	assert_true(json_object_is_type(jsonx_get(o, "durationMs"), json_type_double) ||
+		    json_object_is_type(jsonx_get(o, "durationMs"), json_type_int));
+	assert_null(strchr(buf_str(&line), '\n'));
+	json_object_put(o);
+	buf_free(&line);
+	req_end(&r);
+	arena_free(a);
+}
+
 static void test_json_messages(void **state)
 {
 	static const char *cases[][2] = {
@@ -410,6 +449,7 @@ int main(void)
 		cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_escapes_and_names),
 		cmocka_unit_test(test_freeze),
+		cmocka_unit_test(test_log_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
