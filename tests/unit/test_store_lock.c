@@ -17,18 +17,15 @@ static char dir[64], db[128];
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/flowcgi-unit-lock-XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	unit_tmpdir(dir, "lock");
 	snprintf(db, sizeof(db), "%s/x.db", dir);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return unit_rmdir(dir);
 }
 
 static int64_t elapsed_ms(int64_t since)

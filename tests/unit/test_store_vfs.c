@@ -15,17 +15,14 @@ static char dir[64];
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/flowcgi-unit-vfs-XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	unit_tmpdir(dir, "vfs");
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return unit_rmdir(dir);
 }
 
 static sqlite3 *open_db(const char *path, const char *vfs)

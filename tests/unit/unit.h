@@ -67,6 +67,21 @@ struct unit_db {
 	struct app app;
 };
 
+/* A new temporary directory /tmp/flowcgi-unit-<name>-XXXXXX in dir (64
+ * bytes), and its removal with everything in it. */
+static inline void unit_tmpdir(char dir[64], const char *name)
+{
+	snprintf(dir, 64, "/tmp/flowcgi-unit-%s-XXXXXX", name);
+	assert_non_null(mkdtemp(dir));
+}
+
+static inline int unit_rmdir(const char *dir)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
 /* A fresh initialised database in a new temporary directory, opened as
  * the server opens it, with the first request's refresh done. */
 static inline void unit_db_open(struct unit_db *d, const char *name)
