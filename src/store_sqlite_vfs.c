@@ -28,6 +28,8 @@
  * 128 KB - 1 in one call (seekAndWriteFd masks the length with 0x1ffff)
  * and takes a call that wrote nothing for a full disk. */
 #define GATHER_MAX (64 * 1024)
+/* The file system's block: gathered writes end on its boundary. */
+#define WAL_BLOCK 4096
 
 struct shim_file {
 	sqlite3_file base;
@@ -48,19 +50,49 @@ static _Atomic sqlite3_int64 wal_end;
  * writes at a time in a thread). */
 static __thread struct shim_file *pending;
 
-/* Hand what was gathered to the real file. */
-static int flush(struct shim_file *f)
+/* Hand what was gathered to the real file; pad: with zeros to the end of
+ * its last file block (a commit's flush only, below). */
+static int write_out(struct shim_file *f, bool pad)
 {
-	int rc;
+	int extra = 0, rc;
 	if (f->len == 0)
 		return SQLITE_OK;
-	rc = f->real->pMethods->xWrite(f->real, f->buf, f->len, f->buf_off);
+	if (pad) {
+		extra = (int)((WAL_BLOCK - ((f->buf_off + f->len) &
+					    (WAL_BLOCK - 1))) &
+			      (WAL_BLOCK - 1));
+		if (f->len + extra <= f->cap)
+			memset(f->buf + f->len, 0, (size_t)extra);
+		else
+			extra = 0;
+	}
+	rc = f->real->pMethods->xWrite(f->real, f->buf, f->len + extra,
+				       f->buf_off);
 	if (rc == SQLITE_OK)
 		wal_end = f->buf_off + f->len;
 	f->len = 0;
 	if (pending == f)
 		pending = NULL;
 	return rc;
+}
+
+static int flush(struct shim_file *f)
+{
+	return write_out(f, false);
+}
+
+/* A commit's frames end where the WAL's valid frames end (SQLite appends
+ * the commit frame, never rewrites it in place); past that lies what a
+ * frame of an earlier cycle left, which no reader reads and recovery
+ * stops before.  A partial block write needs the rest of the block: the
+ * kernel reads it from disk when the page cache no longer holds it whole,
+ * and under load the WAL's pages, written and never read, do leave it
+ * (perf: a 4 KB disk read every ~80 ms, in the writers' lock).  Padded,
+ * a commit writes whole blocks after the one it shares with the commit
+ * before, which that commit just wrote whole. */
+static int flush_commit(struct shim_file *f)
+{
+	return write_out(f, true);
 }
 
 static int flush_pending(void)
@@ -85,9 +117,9 @@ static int gather(struct shim_file *f, const void *p, int n, sqlite3_int64 off)
 			return rc;
 		return f->real->pMethods->xWrite(f->real, p, n, off);
 	}
-	if (f->len + n > f->cap) {
+	if (f->len + n + WAL_BLOCK > f->cap) {
 		int cap = f->cap ? f->cap : 32 * 1024;
-		while (cap < f->len + n)
+		while (cap < f->len + n + WAL_BLOCK)
 			cap *= 2;
 		unsigned char *b = sqlite3_realloc(f->buf, cap);
 		if (!b) {
@@ -137,7 +169,7 @@ static int shim_write(sqlite3_file *pf, const void *p, int n, sqlite3_int64 off)
 		return rc;
 	if (f->commit_seen) { /* the commit frame's page: out with it all */
 		f->commit_seen = false;
-		return flush(f);
+		return flush_commit(f);
 	}
 	return SQLITE_OK;
 }
