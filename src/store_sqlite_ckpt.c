@@ -65,8 +65,6 @@
 #ifndef CKPT_TAIL_FRAMES
 #define CKPT_TAIL_FRAMES 32
 #endif
-/* A start-over that cannot queue for this long waits for the next poke. */
-#define CKPT_LOCK_WAIT_MS 10000
 
 struct store_ckpt {
 	pthread_t thread;
@@ -162,8 +160,9 @@ static void checkpoint(struct store_ckpt *c)
 		if (done - before <= CKPT_TAIL_FRAMES)
 			break;
 	}
-	if (store_sqlite_lock_take(c->lock, CKPT_LOCK_WAIT_MS) == 1)
-		return;
+	/* No bound: it cannot time out (without a queue, -1, SQLite's own
+	 * lock is waited for below). */
+	store_sqlite_lock_take(c->lock, -1);
 	sqlite3_busy_handler(c->db, readers_busy, NULL);
 	sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_RESTART, &log,
 				  &done);

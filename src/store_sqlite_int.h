@@ -95,7 +95,9 @@ struct store_lock;
 struct store_lock *store_sqlite_lock_open(const char *db_path);
 void store_sqlite_lock_close(struct store_lock *l);
 /* 0 taken, 1 timed out, -1 no queue to wait in (go on: SQLite's own
- * locks still hold).  Taking it twice is once. */
+ * locks still hold).  timeout_ms < 0: no bound (a thread other than the
+ * request thread: the flock() fallback bounds a wait with the process's
+ * one SIGALRM timer).  Taking it twice is once. */
 int store_sqlite_lock_take(struct store_lock *l, long timeout_ms);
 void store_sqlite_lock_give(struct store_lock *l);
 

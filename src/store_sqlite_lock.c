@@ -4,10 +4,10 @@
  *
  * It lives in "<db>-writer", a page shared by every process that opens the
  * database: a robust process-shared mutex (glibc's; a holder killed with
- * -9 hands it on, its waiter told EOWNERDEAD).  Taking a free mutex costs no system call, where
- * flock() cost two per write and a wait five (two of them for the SIGALRM
- * timer that bounded it): on a virtual machine whose system calls cost
- * microseconds, that was a tenth of a trigger.
+ * -9 hands it on, its waiter told EOWNERDEAD).  Taking a free mutex costs
+ * no system call, where flock() cost two per write and a wait five (two
+ * of them for the SIGALRM timer that bounded it): on a virtual machine
+ * whose system calls cost microseconds, that was a tenth of a trigger.
  *
  * A process that cannot map the file for writing (another user's file, a
  * read-only directory) queues with flock() on it as before.  The two kinds
@@ -122,7 +122,9 @@ static void alarm_noop(int sig)
 	(void)sig;
 }
 
-/* flock() has no timeout: a SIGALRM timer interrupts it. */
+/* flock() has no timeout: a SIGALRM timer interrupts it.  The timer is
+ * the process's, so only the request thread bounds its wait; another
+ * thread (the checkpoint thread) waits unbounded, as it always did. */
 static int flock_take(struct store_lock *l, long timeout_ms)
 {
 	static bool handler;
@@ -133,6 +135,8 @@ static int flock_take(struct store_lock *l, long timeout_ms)
 		return 0;
 	if (errno != EWOULDBLOCK)
 		return -1;
+	if (timeout_ms < 0)
+		return flock(l->fd, LOCK_EX) ? -1 : 0;
 	if (!handler) {
 		struct sigaction sa;
 		memset(&sa, 0, sizeof(sa));
@@ -157,7 +161,9 @@ static int mutex_take(struct store_lock *l, long timeout_ms)
 	struct timespec until;
 	int rc = pthread_mutex_trylock(&l->sh->mu);
 
-	if (rc == EBUSY) {
+	if (rc == EBUSY && timeout_ms < 0) {
+		rc = pthread_mutex_lock(&l->sh->mu);
+	} else if (rc == EBUSY) {
 		clock_gettime(CLOCK_MONOTONIC, &until);
 		until.tv_sec += timeout_ms / 1000;
 		until.tv_nsec += (timeout_ms % 1000) * 1000000L;

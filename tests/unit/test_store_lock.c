@@ -101,11 +101,12 @@ static void test_killed_holder_hands_it_on(void **state)
  * thread queues like a writer). */
 static struct store_lock *thread_lock;
 static int thread_rc = -2;
+static long thread_timeout = 100;
 
 static void *take_in_thread(void *arg)
 {
 	(void)arg;
-	thread_rc = store_sqlite_lock_take(thread_lock, 100);
+	thread_rc = store_sqlite_lock_take(thread_lock, thread_timeout);
 	return NULL;
 }
 
@@ -121,6 +122,19 @@ static void test_threads_exclude(void **state)
 	assert_int_equal(thread_rc, 1);
 	store_sqlite_lock_give(mine);
 	assert_int_equal(pthread_create(&th, NULL, take_in_thread, NULL), 0);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(thread_rc, 0);
+	store_sqlite_lock_give(thread_lock);
+
+	/* No bound (the checkpoint thread's wait): it waits as long as the
+	 * holder holds, then has it. */
+	assert_int_equal(store_sqlite_lock_take(mine, 100), 0);
+	thread_timeout = -1;
+	thread_rc = -2;
+	assert_int_equal(pthread_create(&th, NULL, take_in_thread, NULL), 0);
+	usleep(300 * 1000);
+	assert_int_equal(thread_rc, -2); /* still waiting */
+	store_sqlite_lock_give(mine);
 	assert_int_equal(pthread_join(th, NULL), 0);
 	assert_int_equal(thread_rc, 0);
 	store_sqlite_lock_close(mine);
