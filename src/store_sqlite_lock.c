@@ -93,15 +93,17 @@ struct store_lock *store_sqlite_lock_open(const char *db_path)
 {
 	struct store_lock *l;
 	char path[4096];
+	bool rw;
 	int fd;
 
 	snprintf(path, sizeof(path), "%s-writer", db_path);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0664);
-	if (fd < 0 && (fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0664)) < 0)
+	rw = fd >= 0;
+	if (!rw && (fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0664)) < 0)
 		return NULL;
 	l = util_xcalloc(1, sizeof(*l));
 	l->fd = fd;
-	if ((fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDWR)
+	if (rw)
 		l->sh = shared_map(fd);
 	return l;
 }
