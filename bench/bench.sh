@@ -7,7 +7,13 @@
 # BENCH_DURATION (10s), BENCH_RUNS (3, the median is reported),
 # BENCH_CONNECTIONS ("1 16 64"), BENCH_ONLY=hello (baseline only),
 # BACKEND=pg (the get and the trigger on PostgreSQL too: get-pg,
-# trigger-pg, beside SQLite's).
+# trigger-pg, beside SQLite's), BENCH_PROCS2 (2; 0 or BENCH_PROCS: none),
+# BENCH_PAIRS (6), BENCH_PAIR_DURATION (5s).
+# Besides the table, a second flowcgi site with BENCH_PROCS2 processes and the
+# first one take turns at the trigger at c=16, BENCH_PAIRS pairs of runs: the
+# machine's speed drifts by tens of percent within minutes, and runs taken in
+# turn see the same machine, so the median of the pairs' ratios says which
+# process count is faster where two separate tables could not.
 # One process by default: on the 2-core machine it is the fastest setting for
 # both programs (wrk and lighttpd need the other core; a second flowcgi
 # process adds page-cache refills and lock hand-offs), see README.
@@ -21,6 +27,10 @@ RUNS=${BENCH_RUNS:-3}
 CONNS=${BENCH_CONNECTIONS:-1 16 64}
 ONLY=${BENCH_ONLY:-}
 BACKEND=${BACKEND:-sqlite}
+PROCS2=${BENCH_PROCS2:-2}
+PAIRS=${BENCH_PAIRS:-6}
+PAIR_DURATION=${BENCH_PAIR_DURATION:-5s}
+[ "$PROCS2" = "$PROCS" ] || [ -n "$ONLY" ] && PROCS2=0
 OUT=bench/results/latest.md
 
 command -v wrk >/dev/null || { echo "bench: wrk is missing (make deps)" >&2; exit 1; }
@@ -29,7 +39,7 @@ cc -O2 -Wall -Wextra -std=c11 -o bench/hello.fcgi bench/hello.c -lfcgi
 tmp=$(mktemp -d /tmp/flowcgi-bench.XXXXXX)
 # setup.py runs the servers until fd 3 closes (also when this script dies).
 exec 3> >(exec python3 bench/setup.py --prog "$PROG" --hello bench/hello.fcgi \
-	--procs "$PROCS" --vars "$tmp/vars" $([ "$BACKEND" = pg ] && echo --pg))
+	--procs "$PROCS" --procs2 "$PROCS2" --vars "$tmp/vars" $([ "$BACKEND" = pg ] && echo --pg))
 SETUP_PID=$!
 trap 'exec 3>&-; wait "$SETUP_PID" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
@@ -64,6 +74,11 @@ if [ "$ONLY" != hello ]; then
 	URL[get]="$API/samples:get/$ROW"
 	URL[trigger]="$API/samples:trigger/$ROW?triggerWorkflows=$KEY"
 	SCRIPT[trigger]=$tmp/trigger.lua
+	if [ -n "$API2" ]; then
+		URL[trigger2]="$API2/samples:trigger/$ROW2?triggerWorkflows=$KEY2"
+		SCRIPT[trigger2]=$tmp/trigger.lua
+		AUTH[trigger2]=$TOKEN2
+	fi
 	if [ -n "$API_PG" ]; then
 		TARGETS="$TARGETS get-pg trigger-pg"
 		URL[get-pg]="$API_PG/samples:get/$ROW_PG"
@@ -94,7 +109,7 @@ run_wrk() {
 }
 
 echo "bench: warming up"
-for t in $TARGETS; do run_wrk "$t" 16 2s >/dev/null; done
+for t in $TARGETS ${API2:+trigger2}; do run_wrk "$t" 16 2s >/dev/null; done
 
 : > "$tmp/results"
 for c in $CONNS; do
@@ -106,6 +121,20 @@ for c in $CONNS; do
 		done
 	done
 done
+
+# The pairs: ABBA order, so that a drift within a pair favours neither.
+: > "$tmp/pairs"
+if [ -n "${API2:-}" ]; then
+	for i in $(seq "$PAIRS"); do
+		order="trigger trigger2"
+		[ $((i % 2)) = 0 ] && order="trigger2 trigger"
+		for t in $order; do
+			line=$(run_wrk "$t" 16 "$PAIR_DURATION")
+			echo "$i $t $line" >> "$tmp/pairs"
+			printf 'bench: pair %s %-8s c=16: %s\n' "$i" "$t" "$line"
+		done
+	done
+fi
 
 # Median of the runs for each metric; ratio = req/s against hello at the same c.
 median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
@@ -141,9 +170,37 @@ mkdir -p bench/results
 				"$t" "$c" "$rps" "$p50" "$p99" "$ratio" "$ratio2" "$bad" "$err"
 		done
 	done
+	if [ -s "$tmp/pairs" ]; then
+		echo
+		echo "## $PROCS and $PROCS2 FastCGI processes"
+		echo
+		echo "Two flowcgi sites, each on a database of its own, with $PROCS and $PROCS2 FastCGI"
+		echo "processes, take turns at the trigger at c=16: $PAIRS pairs of $PAIR_DURATION runs"
+		echo "(ABBA order), medians of the runs."
+		echo
+		echo "| processes | req/s | p50 ms | p99 ms | non-2xx | socket errors |"
+		echo "|---:|---:|---:|---:|---:|---:|"
+		for t in trigger trigger2; do
+			sel() { awk -v t="$t" -v f="$1" '$2 == t { print $f }' "$tmp/pairs"; }
+			n=$PROCS
+			[ "$t" = trigger2 ] && n=$PROCS2
+			printf '| %s | %.0f | %.2f | %.2f | %s | %s |\n' "$n" \
+				"$(sel 3 | median)" "$(sel 4 | median)" "$(sel 5 | median)" \
+				"$(sel 6 | awk '{ s += $1 } END { print s + 0 }')" \
+				"$(sel 7 | awk '{ s += $1 } END { print s + 0 }')"
+		done
+		ratios=$(awk '$2 == "trigger" { a[$1] = $3 } $2 == "trigger2" { b[$1] = $3 }
+			END { for (i in a) if (a[i] > 0 && (i in b)) printf "%.3f\n", b[i] / a[i] }' \
+			"$tmp/pairs" | sort -g)
+		echo
+		printf 'req/s, %s processes vs %s: %.2f, the median of the pairs'"'"' ratios (%.2f to %.2f)\n' \
+			"$PROCS2" "$PROCS" "$(echo "$ratios" | median)" \
+			"$(echo "$ratios" | head -1)" "$(echo "$ratios" | tail -1)"
+	fi
 } > "$OUT"
 echo
 cat "$OUT"
-if awk '$1 !~ /^hello/ && ($6 > 0) { found = 1 } END { exit !found }' "$tmp/results"; then
+if cat "$tmp/results" "$tmp/pairs" |
+	awk '$1 !~ /^hello/ && ($6 > 0) { found = 1 } END { exit !found }'; then
 	echo "bench: WARNING: some flowcgi requests did not answer 2xx (see non-2xx)" >&2
 fi

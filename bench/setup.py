@@ -2,7 +2,7 @@
 """Servers and demo data for bench/bench.sh.
 
     python3 bench/setup.py --prog cgi-bin/flowcgi.fcgi --hello bench/hello.fcgi \
-        --procs 4 --vars FILE  < pipe
+        --procs 4 [--procs2 2] --vars FILE  < pipe
 
 Starts three lighttpd servers from the same test config with the same number
 of FastCGI processes: two run hello.fcgi (the baseline as libfcgi ships it,
@@ -12,7 +12,11 @@ collection `samples`; one row; an enabled sync custom-action workflow with one
 update node) and writes shell assignments to FILE:
 
     HELLO_URL=...  HELLO_CLOSE_URL=...  API=...  TOKEN=...  KEY=...  ROW=...
-    SETUP_ERROR=...
+    API2=...  TOKEN2=...  KEY2=...  ROW2=...  SETUP_ERROR=...
+
+With --procs2 N a second flowcgi site, the same demo on a database of its
+own, runs with N FastCGI processes (API2...): bench.sh compares the two
+process counts in interleaved runs.
 
 SETUP_ERROR is empty when everything worked, else it says which step failed
 and what the program answered (the hello servers still run). The servers run
@@ -35,13 +39,15 @@ def main():
     ap.add_argument('--prog', required=True)
     ap.add_argument('--hello', required=True)
     ap.add_argument('--procs', type=int, default=4)
+    ap.add_argument('--procs2', type=int, default=0,
+                    help='also a flowcgi site with this many processes (API2)')
     ap.add_argument('--vars', required=True)
     ap.add_argument('--pg', action='store_true',
                     help='also a flowcgi site on a scratch PostgreSQL 15 database')
     args = ap.parse_args()
 
     out = {'HELLO_URL': '', 'HELLO_CLOSE_URL': '', 'API': '', 'TOKEN': '', 'KEY': '',
-           'ROW': '', 'API_PG': '', 'TOKEN_PG': '', 'KEY_PG': '', 'ROW_PG': '',
+           'ROW': '', 'API2': '', 'TOKEN2': '', 'KEY2': '', 'ROW2': '', 'API_PG': '', 'TOKEN_PG': '', 'KEY_PG': '', 'ROW_PG': '',
            'SETUP_ERROR': ''}
     hello_site = harness.Site(prog=args.hello, init=False, backend='sqlite')
     hello = harness.start_lighttpd(hello_site, procs=args.procs)
@@ -60,6 +66,14 @@ def main():
         out.update(TOKEN=token, KEY=demo['key'], ROW=str(demo['row_id']))
         print('setup: %d x hello.fcgi at %s, %d x flowcgi at %s, workflow %s'
               % (args.procs, hello.url, args.procs, api.url, demo['key']), file=sys.stderr)
+        if args.procs2:
+            site2 = harness.Site(prog=args.prog, backend='sqlite')
+            api2 = harness.start_lighttpd(site2, procs=args.procs2)
+            token2 = harness.sign_in(api2)
+            demo2 = harness.setup_samples(api2, token2)
+            out.update(API2=api2.url, TOKEN2=token2, KEY2=demo2['key'],
+                       ROW2=str(demo2['row_id']))
+            print('setup: %d x flowcgi at %s' % (args.procs2, api2.url), file=sys.stderr)
         if args.pg:
             pg_site = harness.Site(prog=args.prog, backend='pg')
             pg_api = harness.start_lighttpd(pg_site, procs=args.procs)
