@@ -508,14 +508,18 @@ static int route_and_parse(struct req *r, const struct api_route **rt)
 
 /* The write lock before the first read for a route that writes; a
  * trigger with an Idempotency-Key too, so that a second request with the
- * key finds the first one's answer once it holds the lock. */
-static bool writes_first(const struct req *r, const struct api_route *rt)
+ * key finds the first one's answer once it holds the lock; any other
+ * trigger as its backend finds cheaper (store_begin_late). */
+static int begin(struct req *r, const struct api_route *rt)
 {
+	struct store *st = r->app->st;
+
 	if (!rt)
-		return false;
-	return rt->lock == API_WRITE ||
-	       (rt->lock == API_LATE && r->idempotency_key &&
-		(rt->flags & API_IDEMPOTENT));
+		return store_begin(st, false);
+	if (rt->lock == API_LATE &&
+	    !(r->idempotency_key && (rt->flags & API_IDEMPOTENT)))
+		return store_begin_late(st);
+	return store_begin(st, rt->lock != API_READ);
 }
 
 /* Commit, or roll back a failed request or a dry run; the answer under an
@@ -562,7 +566,7 @@ void api_handle(struct req *r)
 	if (route_and_parse(r, &rt))
 		return;
 	r->route = rt;
-	if ((rc = store_begin(a->st, writes_first(r, rt)))) {
+	if ((rc = begin(r, rt))) {
 		req_fail(r, rc, "%s", store_errmsg(a->st));
 		return;
 	}

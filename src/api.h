@@ -27,8 +27,8 @@ enum api_access {
 enum api_lock {
 	API_READ,     /* a read transaction */
 	API_WRITE,    /* the write lock before the first read */
-	API_LATE,     /* read first; the handler takes the write lock right
-		       * before it reads what it changes (the trigger) */
+	API_LATE,     /* the handler knows once it has read whether it
+		       * writes (the trigger): store_begin_late */
 };
 
 /* Route flags. */

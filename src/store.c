@@ -69,6 +69,12 @@ int store_begin(struct store *st, bool write)
 		       : store_sqlite_begin(st->lite, write);
 }
 
+int store_begin_late(struct store *st)
+{
+	return st->pg ? store_pg_begin(st->pg, false)
+		       : store_sqlite_begin_late(st->lite);
+}
+
 int store_commit(struct store *st)
 {
 	return st->pg ? store_pg_commit(st->pg)

@@ -25,6 +25,7 @@ const char *store_sqlite_path(const struct store_sqlite *st);
 int store_sqlite_user_version(struct store_sqlite *st, int *version);
 int store_sqlite_migrate(struct store_sqlite *st);
 int store_sqlite_begin(struct store_sqlite *st, bool write);
+int store_sqlite_begin_late(struct store_sqlite *st);
 int store_sqlite_commit(struct store_sqlite *st);
 void store_sqlite_rollback(struct store_sqlite *st);
 int store_sqlite_writable(struct store_sqlite *st);

@@ -361,15 +361,21 @@ static int txn_stmt(struct store_sqlite *st, const char *sql)
 	return rc;
 }
 
-int store_sqlite_begin(struct store_sqlite *st, bool write)
+/* late: a damaged file gets a read transaction, not a refusal
+ * (store_begin_late). */
+static int begin(struct store_sqlite *st, bool write, bool late)
 {
 	int rc;
 	if (st->depth++ > 0)
 		return 0;
 	st->failed = false;
 	if (write && store_sqlite_damaged(st)) {
-		st->depth = 0;
-		return store_sqlite_refuse_damaged(st);
+		if (late) {
+			write = false;
+		} else {
+			st->depth = 0;
+			return store_sqlite_refuse_damaged(st);
+		}
 	}
 	if (write && (rc = writer_lock(st))) {
 		st->depth = 0;
@@ -382,6 +388,16 @@ int store_sqlite_begin(struct store_sqlite *st, bool write)
 	}
 	st->writing = write && !rc;
 	return rc;
+}
+
+int store_sqlite_begin(struct store_sqlite *st, bool write)
+{
+	return begin(st, write, false);
+}
+
+int store_sqlite_begin_late(struct store_sqlite *st)
+{
+	return begin(st, true, true);
 }
 
 int store_sqlite_commit(struct store_sqlite *st)

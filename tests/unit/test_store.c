@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "err.h"
+#include "store_sqlite_int.h"
 
 static struct unit_db db;
 static struct app *const app = &db.app;
@@ -116,6 +117,11 @@ static void test_faults(void **state)
 	assert_false(store_in_txn(s));
 	assert_int_equal(store_begin(s, false), 0); /* reads go on */
 	assert_int_equal(store_commit(s), 0);
+	/* a late transaction reads; its write is refused */
+	assert_int_equal(store_begin_late(s), 0);
+	assert_true(store_in_txn(s));
+	assert_int_equal(store_writable(s), APP_EDB_CORRUPT);
+	assert_false(store_in_txn(s));
 	assert_int_equal(store_check(s, &report), 0);
 	assert_string_equal(report, "ok");
 	free(report);
@@ -196,6 +202,21 @@ static void test_transactions(void **state)
 	assert_int_equal(store_writable(st()), 0); /* none open: nothing */
 	assert_int_equal(store_meta_get(st(), "t3", &v), 0);
 	assert_string_equal(v, "c");
+	free(v);
+
+	/* a late transaction holds the writers' queue from its start: the
+	 * request reads and writes on one snapshot */
+	struct store_lock *q = store_sqlite_lock_open(store_path(st()));
+	assert_non_null(q);
+	assert_int_equal(store_begin_late(st()), 0);
+	assert_int_equal(store_sqlite_lock_take(q, 20), 1); /* timed out */
+	assert_int_equal(store_writable(st()), 0);
+	assert_int_equal(store_meta_set(st(), "t5", "e"), 0);
+	assert_int_equal(store_commit(st()), 0);
+	assert_int_equal(store_sqlite_lock_take(q, 20), 0);
+	store_sqlite_lock_close(q);
+	assert_int_equal(store_meta_get(st(), "t5", &v), 0);
+	assert_string_equal(v, "e");
 	free(v);
 
 	/* abort at any depth */
