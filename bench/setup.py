@@ -34,6 +34,16 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'tests', 'http'))
 import harness  # noqa: E402
 
 
+def demo_site(prog, backend, procs):
+    """A fresh flowcgi site behind lighttpd with the demo in it: its API
+    URL, a token, the workflow's key and the row's id."""
+    site = harness.Site(prog=prog, backend=backend)
+    api = harness.start_lighttpd(site, procs=procs)
+    token = harness.sign_in(api)
+    demo = harness.setup_samples(api, token)
+    return api.url, token, demo['key'], str(demo['row_id'])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--prog', required=True)
@@ -58,30 +68,18 @@ def main():
                                          extra_env={'HELLO_PLAIN_CLOSE': '1'})
     out['HELLO_CLOSE_URL'] = hello_close.url + '/hello'
     try:
-        site = harness.Site(prog=args.prog, backend='sqlite')
-        api = harness.start_lighttpd(site, procs=args.procs)
-        out['API'] = api.url
-        token = harness.sign_in(api)
-        demo = harness.setup_samples(api, token)
-        out.update(TOKEN=token, KEY=demo['key'], ROW=str(demo['row_id']))
+        url, token, key, row = demo_site(args.prog, 'sqlite', args.procs)
+        out.update(API=url, TOKEN=token, KEY=key, ROW=row)
         print('setup: %d x hello.fcgi at %s, %d x flowcgi at %s, workflow %s'
-              % (args.procs, hello.url, args.procs, api.url, demo['key']), file=sys.stderr)
+              % (args.procs, hello.url, args.procs, url, key), file=sys.stderr)
         if args.procs2:
-            site2 = harness.Site(prog=args.prog, backend='sqlite')
-            api2 = harness.start_lighttpd(site2, procs=args.procs2)
-            token2 = harness.sign_in(api2)
-            demo2 = harness.setup_samples(api2, token2)
-            out.update(API2=api2.url, TOKEN2=token2, KEY2=demo2['key'],
-                       ROW2=str(demo2['row_id']))
-            print('setup: %d x flowcgi at %s' % (args.procs2, api2.url), file=sys.stderr)
+            url, token, key, row = demo_site(args.prog, 'sqlite', args.procs2)
+            out.update(API2=url, TOKEN2=token, KEY2=key, ROW2=row)
+            print('setup: %d x flowcgi at %s' % (args.procs2, url), file=sys.stderr)
         if args.pg:
-            pg_site = harness.Site(prog=args.prog, backend='pg')
-            pg_api = harness.start_lighttpd(pg_site, procs=args.procs)
-            pg_token = harness.sign_in(pg_api)
-            pg_demo = harness.setup_samples(pg_api, pg_token)
-            out.update(API_PG=pg_api.url, TOKEN_PG=pg_token, KEY_PG=pg_demo['key'],
-                       ROW_PG=str(pg_demo['row_id']))
-            print('setup: %d x flowcgi on PostgreSQL at %s' % (args.procs, pg_api.url),
+            url, token, key, row = demo_site(args.prog, 'pg', args.procs)
+            out.update(API_PG=url, TOKEN_PG=token, KEY_PG=key, ROW_PG=row)
+            print('setup: %d x flowcgi on PostgreSQL at %s' % (args.procs, url),
                   file=sys.stderr)
     except (harness.HarnessError, harness.SetupError, OSError) as e:
         out['SETUP_ERROR'] = str(e)[:2000] or type(e).__name__
