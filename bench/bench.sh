@@ -138,6 +138,7 @@ fi
 
 # Median of the runs for each metric; ratio = req/s against hello at the same c.
 median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+sum() { awk '{ s += $1 } END { print s + 0 }'; }
 mkdir -p bench/results
 {
 	echo "# flowcgi benchmark"
@@ -162,8 +163,8 @@ mkdir -p bench/results
 		for t in $TARGETS; do
 			sel() { awk -v t="$t" -v c="$c" -v f="$1" '$1 == t && $2 == c { print $f }' "$tmp/results"; }
 			rps=$(sel 3 | median); p50=$(sel 4 | median); p99=$(sel 5 | median)
-			bad=$(sel 6 | awk '{ s += $1 } END { print s + 0 }')
-			err=$(sel 7 | awk '{ s += $1 } END { print s + 0 }')
+			bad=$(sel 6 | sum)
+			err=$(sel 7 | sum)
 			ratio=$(awk -v a="$rps" -v b="$base" 'BEGIN { printf (b > 0) ? "%.2f" : "-", a / b }')
 			ratio2=$(awk -v a="$rps" -v b="$base2" 'BEGIN { printf (b > 0) ? "%.2f" : "-", a / b }')
 			printf '| %s | %s | %.0f | %.2f | %.2f | %s | %s | %s | %s |\n' \
@@ -186,8 +187,7 @@ mkdir -p bench/results
 			[ "$t" = trigger2 ] && n=$PROCS2
 			printf '| %s | %.0f | %.2f | %.2f | %s | %s |\n' "$n" \
 				"$(sel 3 | median)" "$(sel 4 | median)" "$(sel 5 | median)" \
-				"$(sel 6 | awk '{ s += $1 } END { print s + 0 }')" \
-				"$(sel 7 | awk '{ s += $1 } END { print s + 0 }')"
+				"$(sel 6 | sum)" "$(sel 7 | sum)"
 		done
 		ratios=$(awk '$2 == "trigger" { a[$1] = $3 } $2 == "trigger2" { b[$1] = $3 }
 			END { for (i in a) if (a[i] > 0 && (i in b)) printf "%.3f\n", b[i] / a[i] }' \

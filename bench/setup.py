@@ -56,9 +56,9 @@ def main():
                     help='also a flowcgi site on a scratch PostgreSQL 15 database')
     args = ap.parse_args()
 
-    out = {'HELLO_URL': '', 'HELLO_CLOSE_URL': '', 'API': '', 'TOKEN': '', 'KEY': '',
-           'ROW': '', 'API2': '', 'TOKEN2': '', 'KEY2': '', 'ROW2': '', 'API_PG': '', 'TOKEN_PG': '', 'KEY_PG': '', 'ROW_PG': '',
-           'SETUP_ERROR': ''}
+    out = {'HELLO_URL': '', 'HELLO_CLOSE_URL': '', 'SETUP_ERROR': ''}
+    for suffix in ('', '2', '_PG'):
+        out.update({k + suffix: '' for k in ('API', 'TOKEN', 'KEY', 'ROW')})
     hello_site = harness.Site(prog=args.hello, init=False, backend='sqlite')
     hello = harness.start_lighttpd(hello_site, procs=args.procs)
     out['HELLO_URL'] = hello.url + '/hello'

@@ -54,7 +54,7 @@ int store_begin(struct store *st, bool write);
  * one writer queues anyway, and a read transaction turned into a write
  * one is a second snapshot (lock calls, and beside another process a
  * page cache read twice), where holding the lock for the request's reads
- * too costs less (make bench: a tenth of the trigger's CPU time).  A
+ * too costs less (a tenth of the trigger's CPU time, README Performance).  A
  * damaged file is refused only when the request writes: a read
  * transaction then.  PostgreSQL: a read transaction, its reads locking
  * no rows until store_writable. */

@@ -370,12 +370,11 @@ static int begin(struct store_sqlite *st, bool write, bool late)
 		return 0;
 	st->failed = false;
 	if (write && store_sqlite_damaged(st)) {
-		if (late) {
-			write = false;
-		} else {
+		if (!late) {
 			st->depth = 0;
 			return store_sqlite_refuse_damaged(st);
 		}
+		write = false;
 	}
 	if (write && (rc = writer_lock(st))) {
 		st->depth = 0;
