@@ -6,7 +6,8 @@
  * transaction as its writes; the same key and fingerprint again get that
  * answer byte for byte, and nothing runs.  5xx answers are not stored:
  * nothing they did stayed, so a retry may run again.  Concurrent requests
- * with one key queue on the write lock, so the second one replays.
+ * with one key queue (SQLite: on the write lock; PostgreSQL: on a lock of
+ * the key), so the second one replays.
  */
 #include "api_int.h"
 
@@ -92,6 +93,27 @@ static void replay(struct req *r, json_object *row)
 	}
 }
 
+/* Wait for a request holding the same key to end, so that its answer is
+ * found and replayed.  On SQLite the write lock taken first did that
+ * already; on PostgreSQL, with no site-wide write lock, a key lock does
+ * (two requests would otherwise both find no answer and both run).  A
+ * wait past the busy timeout is the key's, not the database's: 409, and
+ * nothing stored under the key. */
+static int queue(struct req *r)
+{
+	int rc = store_lock_key(r->app->st, r->idem_scope);
+
+	if (!rc)
+		return 0;
+	r->idem_scope = NULL;
+	if (rc == APP_EDB_BUSY)
+		return req_fail(r, APP_EIDEM_IN_USE,
+				"another request with Idempotency-Key \"%s\" "
+				"is still running",
+				r->idempotency_key);
+	return req_fail(r, rc, "%s", store_errmsg(r->app->st));
+}
+
 int api_idem_begin(struct req *r, const char *scope)
 {
 	json_object *row = NULL;
@@ -107,7 +129,7 @@ int api_idem_begin(struct req *r, const char *scope)
 				IDEM_KEY_MAX);
 	r->idem_scope = arena_printf(r->arena, "%s:%s", scope, k);
 	r->idem_fp = fingerprint(r);
-	if ((rc = stored(r, r->idem_scope, &row)) || !row)
+	if ((rc = queue(r)) || (rc = stored(r, r->idem_scope, &row)) || !row)
 		return rc;
 	if (!util_streq(jsonx_get_str(row, "fingerprint"), r->idem_fp))
 		rc = req_fail(r, APP_EIDEM_MISMATCH,

@@ -97,6 +97,11 @@ int store_writable(struct store *st)
 		       : store_sqlite_writable(st->lite);
 }
 
+int store_lock_key(struct store *st, const char *key)
+{
+	return st->pg ? store_pg_lock_key(st->pg, key) : 0;
+}
+
 void store_abort(struct store *st)
 {
 	if (!st)

@@ -65,6 +65,12 @@ void store_rollback(struct store *st);
  * IMMEDIATE on a fresh snapshot; PostgreSQL: its reads lock rows from
  * now on): for a request that reads before it knows it writes. */
 int store_writable(struct store *st);
+/* Queue the open write transaction behind any other one that holds key,
+ * until it ends: for requests that must not run side by side (one
+ * Idempotency-Key).  PostgreSQL: a transaction-scoped advisory lock on the
+ * key's hash, waited for at most the busy timeout; SQLite: nothing, its
+ * one writer queues every write transaction already. */
+int store_lock_key(struct store *st, const char *key);
 /* Roll back the whole transaction now, whatever the nesting depth. */
 void store_abort(struct store *st);
 bool store_in_txn(const struct store *st);

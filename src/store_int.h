@@ -87,6 +87,7 @@ int store_pg_begin(struct store_pg *st, bool write);
 int store_pg_commit(struct store_pg *st);
 void store_pg_rollback(struct store_pg *st);
 int store_pg_writable(struct store_pg *st);
+int store_pg_lock_key(struct store_pg *st, const char *key);
 void store_pg_abort(struct store_pg *st);
 bool store_pg_in_txn(const struct store_pg *st);
 void store_pg_maintain(struct store_pg *st);

@@ -480,6 +480,20 @@ static json_object *args2(const char *a, const char *b)
 	return x;
 }
 
+/* hashtextextended: a 64-bit hash, so that two keys share a lock
+ * (and wait for each other needlessly) about never. */
+int store_pg_lock_key(struct store_pg *st, const char *key)
+{
+	json_object *b = args1(key);
+	PGresult *res = NULL;
+	int rc = store_pg_run(st,
+			      "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+			      b, &res);
+	PQclear(res);
+	json_object_put(b);
+	return rc;
+}
+
 int store_pg_meta_get(struct store_pg *st, const char *key, char **val)
 {
 	json_object *b = args1(key);

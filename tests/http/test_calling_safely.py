@@ -17,7 +17,8 @@ from flows import Api, calc, create, update, end, message
 
 class Upstream:
     """A local HTTP server that counts calls: /flaky/<n> answers 503 (with
-    Retry-After: 0) n times, then 200; /ok answers 200; /down 500."""
+    Retry-After: 0) n times, then 200; /ok answers 200; /down 500;
+    /slow/<ms> 200 after ms milliseconds."""
 
     def __init__(self):
         self.calls = []
@@ -39,6 +40,8 @@ class Upstream:
                         code, extra = 503, {'Retry-After': '0'}
                 elif self.path.startswith('/down'):
                     code = 500
+                elif self.path.startswith('/slow/'):
+                    time.sleep(int(self.path[6:]) / 1000)
                 out = json.dumps({'path': self.path, 'n': len(outer.calls)}).encode()
                 self.send_response(code)
                 for k, v in extra.items():
@@ -214,6 +217,83 @@ class Idempotency(SafeCase):
                 self.assertEqual(r.errors[0]['code'], 'IDEMPOTENCY_KEY_IN_USE')
                 self.assertEqual(r.headers['retry-after'], '1')
         self.assertEqual(len({r.body for r in out if r.status == 200}), 1)
+
+
+class KeyInFlight(unittest.TestCase):
+    """A second request with a key whose first request is still running
+    waits for it and replays its answer; past the busy timeout it is
+    refused (PostgreSQL: 409 IDEMPOTENCY_KEY_IN_USE, the key's own lock;
+    SQLite: 503 DATABASE_BUSY, the site's write lock), and nothing of the
+    refusal is stored under the key.  On PostgreSQL, with no site-wide
+    write lock, both once ran."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.upstream = Upstream()
+        cls.site = Site()
+        cls.server = start_lighttpd(cls.site, procs=2,
+                                    extra_env={'FLOWCGI_BUSY_TIMEOUT_MS': '1000'})
+        cls.api = Api(cls.server, sign_in(cls.server))
+        cls.api.collection('counters', [{'name': 'n', 'type': 'integer'}])
+        cls.row = cls.api.create('counters', {'n': 0})['id']
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.site.close()
+        cls.upstream.close()
+
+    def calls(self, path):
+        return sum(1 for c in self.upstream.calls if c[1] == path)
+
+    def overlapping(self, ms, key):
+        """Two triggers with one key, the second sent while the first
+        waits ms milliseconds for the upstream."""
+        path = '/slow/%d' % ms
+        flow = self.api.workflow('slow%d' % ms, {'type': 1, 'collection': 'counters'},
+                                 nodes=[request_node(self.upstream.url + path, timeout=5000)])
+        out = {}
+
+        def go(name):
+            out[name] = self.server.request(
+                'POST', 'counters:trigger/%d?triggerWorkflows=%s' % (self.row, flow['key']),
+                json={}, token=self.api.token, headers={'Idempotency-Key': key})
+        first = threading.Thread(target=go, args=('first',))
+        first.start()
+        deadline = time.monotonic() + 5
+        while not self.calls(path) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self.assertEqual(self.calls(path), 1, 'the first request never called out')
+        go('second')
+        first.join()
+        return path, flow, out['first'], out['second']
+
+    def test_the_second_waits_and_replays(self):
+        path, flow, first, second = self.overlapping(400, 'wait-1')
+        self.assertEqual(first.status, 200, diagnose(first))
+        self.assertEqual(second.status, 200, diagnose(second))
+        self.assertEqual(second.headers.get('idempotent-replayed'), 'true')
+        self.assertEqual(second.body, first.body)
+        self.assertEqual(second.headers['x-execution-id'], first.headers['x-execution-id'])
+        self.assertEqual(self.calls(path), 1)
+        self.assertEqual(len(self.api.executions(flow)), 1)
+
+    def test_past_the_busy_timeout_the_second_is_refused(self):
+        path, flow, first, second = self.overlapping(2500, 'wait-2')
+        self.assertEqual(first.status, 200, diagnose(first))
+        if self.site.backend == 'pg':
+            self.assertEqual(second.status, 409, diagnose(second))
+            self.assertEqual(second.errors[0]['code'], 'IDEMPOTENCY_KEY_IN_USE')
+            self.assertEqual(second.headers['retry-after'], '1')
+        else:
+            self.assertEqual(second.status, 503, diagnose(second))
+            self.assertEqual(second.errors[0]['code'], 'DATABASE_BUSY')
+        self.assertEqual(self.calls(path), 1)
+        third = self.server.request(
+            'POST', 'counters:trigger/%d?triggerWorkflows=%s' % (self.row, flow['key']),
+            json={}, token=self.api.token, headers={'Idempotency-Key': 'wait-2'})
+        self.assertEqual((third.status, third.body), (200, first.body))
+        self.assertEqual(third.headers.get('idempotent-replayed'), 'true')
+        self.assertEqual(self.calls(path), 1)
 
 
 class ExecutionIds(SafeCase):
