@@ -506,18 +506,16 @@ static int route_and_parse(struct req *r, const struct api_route **rt)
 	return err;
 }
 
-/* The write lock before the first read for a route that writes; a
- * trigger with an Idempotency-Key too, so that a second request with the
- * key finds the first one's answer once it holds the lock; any other
- * trigger as its backend finds cheaper (store_begin_late). */
+/* The write lock before the first read for a route that writes; the
+ * trigger as its backend finds cheaper (store_begin_late).  Requests with
+ * one Idempotency-Key queue in api_idem_begin. */
 static int begin(struct req *r, const struct api_route *rt)
 {
 	struct store *st = r->app->st;
 
 	if (!rt)
 		return store_begin(st, false);
-	if (rt->lock == API_LATE &&
-	    !(r->idempotency_key && (rt->flags & API_IDEMPOTENT)))
+	if (rt->lock == API_LATE)
 		return store_begin_late(st);
 	return store_begin(st, rt->lock != API_READ);
 }
