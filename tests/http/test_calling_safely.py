@@ -245,6 +245,11 @@ class KeyInFlight(unittest.TestCase):
     def calls(self, path):
         return sum(1 for c in self.upstream.calls if c[1] == path)
 
+    def trigger(self, flow, key):
+        return self.server.request(
+            'POST', 'counters:trigger/%d?triggerWorkflows=%s' % (self.row, flow['key']),
+            json={}, token=self.api.token, headers={'Idempotency-Key': key})
+
     def overlapping(self, ms, key):
         """Two triggers with one key, the second sent while the first
         waits ms milliseconds for the upstream."""
@@ -254,9 +259,7 @@ class KeyInFlight(unittest.TestCase):
         out = {}
 
         def go(name):
-            out[name] = self.server.request(
-                'POST', 'counters:trigger/%d?triggerWorkflows=%s' % (self.row, flow['key']),
-                json={}, token=self.api.token, headers={'Idempotency-Key': key})
+            out[name] = self.trigger(flow, key)
         first = threading.Thread(target=go, args=('first',))
         first.start()
         deadline = time.monotonic() + 5
@@ -288,9 +291,7 @@ class KeyInFlight(unittest.TestCase):
             self.assertEqual(second.status, 503, diagnose(second))
             self.assertEqual(second.errors[0]['code'], 'DATABASE_BUSY')
         self.assertEqual(self.calls(path), 1)
-        third = self.server.request(
-            'POST', 'counters:trigger/%d?triggerWorkflows=%s' % (self.row, flow['key']),
-            json={}, token=self.api.token, headers={'Idempotency-Key': 'wait-2'})
+        third = self.trigger(flow, 'wait-2')
         self.assertEqual((third.status, third.body), (200, first.body))
         self.assertEqual(third.headers.get('idempotent-replayed'), 'true')
         self.assertEqual(self.calls(path), 1)
